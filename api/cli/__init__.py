@@ -1,0 +1,1 @@
+"""absctl: the command line of every party (see main.py)."""

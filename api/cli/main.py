@@ -1,0 +1,25 @@
+"""``absctl``: one command line for every party of the consortium.
+
+Each party's commands live in their own module as a Typer sub-application and are added here.
+Settings come from the environment (``ABS_*``, ``DATABASE_URL``; see ``api/settings.py``).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import chain_cmd, members
+
+app = typer.Typer(
+    name="absctl",
+    help="Risk-controlled asset securitization on a permissioned chain.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(chain_cmd.app, name="chain")
+app.command("deploy")(chain_cmd.deploy)
+app.add_typer(members.app, name="members")
+# Sub-applications of later capabilities are added below, one line each.
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,43 @@
+"""Platform settings from the environment (prefix ``ABS_``), cached; tests override them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Where the platform's chain, database, keys and files are, and its policy defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="ABS_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'platform.db'}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... in production",
+    )
+    chain_url: str = Field(
+        default="http://127.0.0.1:8545", description="a JSON-RPC URL, or 'embedded' for an in-process EVM"
+    )
+    var_dir: Path = Field(default=VAR_DIR, description="the local node's PID and log files")
+    manifest_path: Path = Field(default=VAR_DIR / "deployment.json")
+    keystore_dir: Path = Field(default=VAR_DIR / "keystore")
+    reports_dir: Path = Field(default=VAR_DIR / "reports")
+    models_dir: Path = Field(default=VAR_DIR / "models")
+    default_expected_bad_rate_ppm: int = Field(default=50_000, ge=0, le=1_000_000)
+    max_assets_per_pack: int = Field(default=1_000_000, ge=1)
+    max_error_rows: int = Field(default=100, ge=1, description="errors listed in a refusal report")
+    credit_max_age_days: int = Field(default=90, ge=1)
+    stale_policy: str = Field(default="exclude", pattern="^(exclude|downweight)$")
+    stale_weight_ppm: int = Field(default=500_000, ge=0, le=1_000_000)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,83 @@
+"""What the platform's Merkle trees hold: identifiers, record hashes and leaf encodings.
+
+Every party (the platform, the bureau, the exchange, the auditor) derives the same bytes32
+values from the same off-chain data through these functions, and the contracts'
+``StandardLeaf`` library hashes leaves of the same encodings.
+
+* an asset id is ``keccak256(utf8(loan_id))``: a loan id of any length becomes a bytes32;
+* a record hash is ``keccak256(canonical JSON)``: keys sorted, no spaces, UTF-8;
+* a salted record hash (the bureau's commitment) is ``keccak256(salt ‖ record hash)``, with a
+  random 32-byte salt per record, so that low-entropy personal data cannot be guessed back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from eth_utils import keccak
+
+# Leaf encodings of the StandardMerkleTree of each tree, as contracts/lib/StandardLeaf.sol has them.
+CREDIT_LEAF = ("bytes32",)  # the salted record hash
+SCORE_LEAF = ("bytes32", "uint8", "uint8", "uint256")  # asset id, score, level, model id
+PACK_ASSET_LEAF = ("bytes32", "bytes32", "uint8", "uint8")  # asset id, loan-record hash, score, level
+EXCLUDED_LEAF = ("bytes32", "bytes32")  # asset id, keccak256(reason) of an asset excluded before scoring
+
+
+def to_hex32(value: bytes) -> str:
+    if len(value) != 32:
+        raise ValueError(f"expected 32 bytes, got {len(value)}")
+    return "0x" + value.hex()
+
+
+def from_hex32(value: str | bytes) -> bytes:
+    raw = value if isinstance(value, bytes) else bytes.fromhex(value.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError(f"expected a 32-byte hex value, got {value!r}")
+    return raw
+
+
+def asset_id(loan_id: str) -> bytes:
+    """The on-chain identifier of a loan: ``keccak256(utf8(loan_id))``."""
+    if not isinstance(loan_id, str) or not loan_id:
+        raise ValueError(f"a loan id must be a non-empty string, got {loan_id!r}")
+    return keccak(loan_id.encode())
+
+
+def asset_ids(loan_ids: Iterable[str]) -> list[bytes]:
+    return [asset_id(loan_id) for loan_id in loan_ids]
+
+
+def reason_id(reason: str) -> bytes:
+    """``keccak256(utf8(reason))``: an exclusion reason as it goes into a leaf."""
+    return keccak(reason.encode())
+
+
+def canonical_json(record: Mapping[str, Any]) -> bytes:
+    """The one byte form of a record that every party hashes: sorted keys, compact, UTF-8.
+
+    Values must already be JSON types (str, int, bool, None, lists, dicts): money is integer
+    minor units and dates are ISO strings, so no float formatting can differ between parties.
+    """
+    try:
+        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"record is not canonical JSON: {exc}") from None
+
+
+def record_hash(record: Mapping[str, Any]) -> bytes:
+    return keccak(canonical_json(record))
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def salted_record_hash(salt: bytes, record: Mapping[str, Any]) -> bytes:
+    """The bureau's commitment to one record (the value of its credit-tree leaf)."""
+    if len(salt) != 32:
+        raise ValueError("a salt is 32 bytes")
+    return keccak(salt + record_hash(record))
