@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import chain_cmd, members
+from api.cli import model
 
 app = typer.Typer(
     name="absctl",
@@ -20,6 +21,7 @@ app.add_typer(chain_cmd.app, name="chain")
 app.command("deploy")(chain_cmd.deploy)
 app.add_typer(members.app, name="members")
 # Sub-applications of later capabilities are added below, one line each.
+app.add_typer(model.app, name="model")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
