@@ -28,6 +28,7 @@ contract AssetPack is ConsortiumGuarded, IAssetPack {
     mapping(uint256 packId => CreditCheck) private _creditChecks;
     mapping(uint256 packId => Grade) private _grades;
     mapping(uint256 packId => FilterResult) private _filters;
+    mapping(uint256 packId => uint256 productId) private _issuedProducts;
 
     constructor(IMemberRegistry registry_, ICreditRegistry credit_, IScoreRegistry scores_)
         ConsortiumGuarded(registry_)
@@ -156,6 +157,19 @@ contract AssetPack is ConsortiumGuarded, IAssetPack {
     }
 
     /// @inheritdoc IAssetPack
+    /// @dev Gated by the EXCHANGE role rather than by the ProductRegistry's address: this
+    /// contract is deployed first and holds no reference to the registry, and the exchange is
+    /// the party the consortium charges with listing. The registry closes the loop: it lists a
+    /// product only once the pack records that very product here.
+    function markIssued(uint256 packId, uint256 productId) external onlyMember(Roles.EXCHANGE) {
+        Pack storage p = _inState(packId, PackState.Committed);
+        if (productId == 0) revert AssetPackZeroProduct();
+        _issuedProducts[packId] = productId;
+        emit PackIssued(packId, productId, msg.sender);
+        _advance(packId, p, PackState.Issued);
+    }
+
+    /// @inheritdoc IAssetPack
     function pack(uint256 packId) public view returns (Pack memory) {
         return _existing(packId);
     }
@@ -186,6 +200,12 @@ contract AssetPack is ConsortiumGuarded, IAssetPack {
     function filterResult(uint256 packId) external view returns (FilterResult memory) {
         _existing(packId);
         return _filters[packId];
+    }
+
+    /// @inheritdoc IAssetPack
+    function issuedProduct(uint256 packId) external view returns (uint256) {
+        _existing(packId);
+        return _issuedProducts[packId];
     }
 
     /// @inheritdoc IAssetPack

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import chain_cmd, members
-from api.cli import model
+from api.cli import chain_cmd, exchange, members, model, product
 
 app = typer.Typer(
     name="absctl",
@@ -22,6 +21,8 @@ app.command("deploy")(chain_cmd.deploy)
 app.add_typer(members.app, name="members")
 # Sub-applications of later capabilities are added below, one line each.
 app.add_typer(model.app, name="model")
+app.add_typer(exchange.app, name="exchange")
+app.add_typer(product.app, name="product")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -92,6 +92,8 @@ interface IAssetPack {
     error AssetPackTargetMissed(uint256 packId, uint32 badRateAfterPpm, uint32 expectedBadRatePpm);
     /// @notice The credit batch is not committed in the credit registry.
     error AssetPackUnknownCreditBatch(uint256 creditBatchId);
+    /// @notice A pack is issued as a product, and product ids start at 1.
+    error AssetPackZeroProduct();
 
     event PackSubmitted(
         uint256 indexed packId, address indexed financier, bytes32 submissionKey, bytes32 assetsRoot,
@@ -109,6 +111,8 @@ interface IAssetPack {
         uint256 indexed packId, bytes32 keptRoot, uint32 keptCount, uint128 keptBalance, uint32 badRateAfterPpm,
         uint32 expectedBadRatePpm, uint256 modelId
     );
+    /// @notice The exchange issued the committed pack as product `productId` (ProductRegistry).
+    event PackIssued(uint256 indexed packId, uint256 indexed productId, address indexed exchange);
 
     function submitPack(
         bytes32 submissionKey,
@@ -129,6 +133,9 @@ interface IAssetPack {
     ) external;
     function recordFilter(uint256 packId, FilterResult calldata result) external;
     function commitPack(uint256 packId) external;
+    /// @notice Committed -> Issued, by the exchange listing product `productId` of the ProductRegistry
+    /// on the pack; the registry then lists only a product its pack was issued as.
+    function markIssued(uint256 packId, uint256 productId) external;
 
     function pack(uint256 packId) external view returns (Pack memory);
     function packCount() external view returns (uint256);
@@ -136,6 +143,8 @@ interface IAssetPack {
     function creditCheck(uint256 packId) external view returns (CreditCheck memory);
     function grade(uint256 packId) external view returns (Grade memory);
     function filterResult(uint256 packId) external view returns (FilterResult memory);
+    /// @notice The product the pack was issued as; 0 before issuance.
+    function issuedProduct(uint256 packId) external view returns (uint256);
     function verifyAsset(
         uint256 packId,
         bool kept,

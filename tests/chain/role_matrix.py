@@ -75,6 +75,23 @@ DENIALS: dict[str, Denial] = {
     "AssetPack.recordGrade": guarded(Role.SCORER),
     "AssetPack.recordFilter": guarded(Role.SCORER),
     "AssetPack.commitPack": guarded(Role.FINANCIER),
+    "AssetPack.markIssued": guarded(Role.EXCHANGE),
+    # Issuance: financiers register products, the exchange whitelists, lists, mints, freezes and
+    # records distributions. The deployed TrancheToken is the template clones are made from: it
+    # refuses initialisation to anyone, and its ERC-20 writes refuse whoever is not eligible.
+    "InvestorRegistry.whitelistInvestor": guarded(Role.EXCHANGE),
+    "InvestorRegistry.removeInvestor": guarded(Role.EXCHANGE),
+    "ProductRegistry.registerProduct": guarded(Role.FINANCIER),
+    "ProductRegistry.listProduct": guarded(Role.EXCHANGE),
+    "ProductRegistry.recordDistribution": guarded(Role.EXCHANGE),
+    "TrancheToken.initialize": Denial("TrancheTokenAlreadyInitialized", ()),
+    "TrancheToken.mintAllocation": guarded(Role.EXCHANGE),
+    "TrancheToken.forcedTransfer": guarded(Role.EXCHANGE),
+    "TrancheToken.setAccountFrozen": guarded(Role.EXCHANGE),
+    "TrancheToken.setFrozenAmount": guarded(Role.EXCHANGE),
+    "TrancheToken.approve": Denial("TrancheTokenNotEligible", (OUTSIDER, 1)),  # 1: NotInvestor
+    "TrancheToken.transfer": Denial("TrancheTokenNotEligible", (DUMMY_ADDRESS, 1)),
+    "TrancheToken.transferFrom": Denial("ERC20InsufficientAllowance", (OUTSIDER, 0, 1)),
 }
 
 
