@@ -53,6 +53,7 @@ def platform_specs(proposal_lifetime: int = DEFAULT_PROPOSAL_LIFETIME) -> list[C
         ContractSpec("ModelRegistry", (registry,)),
         ContractSpec("ScoreRegistry", (registry, Ref("ModelRegistry"))),
         ContractSpec("AssetPack", (registry, Ref("CreditRegistry"), Ref("ScoreRegistry"))),
+        ContractSpec("CollateralRegistry", (registry,)),
         ContractSpec("InvestorRegistry", (registry,)),
         ContractSpec("TrancheToken", (registry, Ref("InvestorRegistry"))),  # the template tranches clone
         ContractSpec("ProductRegistry", (registry, Ref("AssetPack"), Ref("ModelRegistry"), Ref("TrancheToken"))),

@@ -76,6 +76,16 @@ DENIALS: dict[str, Denial] = {
     "AssetPack.recordFilter": guarded(Role.SCORER),
     "AssetPack.commitPack": guarded(Role.FINANCIER),
     "AssetPack.markIssued": guarded(Role.EXCHANGE),
+    # CollateralRegistry: financiers pledge, gateways report, the risk service (SCORER) warns and
+    # freezes, an auditor records review outcomes.
+    "CollateralRegistry.registerCollateral": guarded(Role.FINANCIER),
+    "CollateralRegistry.linkLoan": guarded(Role.FINANCIER),
+    "CollateralRegistry.registerDevice": guarded(Role.IOT_GATEWAY),
+    "CollateralRegistry.revokeDevice": guarded(Role.IOT_GATEWAY),
+    "CollateralRegistry.anchorEvents": guarded(Role.IOT_GATEWAY),
+    "CollateralRegistry.raiseWarning": guarded(Role.SCORER),
+    "CollateralRegistry.freezeCredit": guarded(Role.SCORER),
+    "CollateralRegistry.recordReview": guarded(Role.AUDITOR),
     # Issuance: financiers register products, the exchange whitelists, lists, mints, freezes and
     # records distributions. The deployed TrancheToken is the template clones are made from: it
     # refuses initialisation to anyone, and its ERC-20 writes refuse whoever is not eligible.

@@ -1,0 +1,1 @@
+"""IoT collateral analytics: warning rules over telemetry windows, residual values, disposal plans."""
