@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import chain_cmd, exchange, iot, members, model, product
+from api.cli import bureau, chain_cmd, exchange, iot, members, model, product
 
 app = typer.Typer(
     name="absctl",
@@ -24,6 +24,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(exchange.app, name="exchange")
 app.add_typer(product.app, name="product")
 app.add_typer(iot.app, name="iot")
+app.add_typer(bureau.app, name="bureau")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
