@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     credit_max_age_days: int = Field(default=90, ge=1)
     stale_policy: str = Field(default="exclude", pattern="^(exclude|downweight)$")
     stale_weight_ppm: int = Field(default=500_000, ge=0, le=1_000_000)
+    bureau_url: str = Field(
+        default="http://127.0.0.1:8601",
+        description="the credit bureau's API; 'inprocess': its service and database in this process",
+    )
+    bureau_api_key: str | None = Field(default=None, description="the orchestrator's read key at the bureau")
+    model_id: int | None = Field(
+        default=None, ge=1, description="the registered model that scores packs; None: the newest active one"
+    )
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1, description="largest pack body accepted")
+    pipeline_threads: int = Field(
+        default=1, ge=0, description="pipeline jobs the API process runs itself; 0: an external worker runs them"
+    )
+    pipeline_lease_seconds: float = Field(
+        default=60.0, gt=0, description="a running pipeline renews its claim on a pack this often; "
+        "a claim older than this is taken over (the process that held it is presumed dead)"
+    )
+    pipeline_hold_at: str | None = Field(
+        default=None, description="fault injection for crash tests: the pipeline stops at this checkpoint"
+    )
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import bureau, chain_cmd, exchange, iot, members, model, product
+from api.cli import bureau, chain_cmd, exchange, iot, members, model, pack, product
 
 app = typer.Typer(
     name="absctl",
@@ -25,6 +25,8 @@ app.add_typer(exchange.app, name="exchange")
 app.add_typer(product.app, name="product")
 app.add_typer(iot.app, name="iot")
 app.add_typer(bureau.app, name="bureau")
+app.add_typer(pack.app, name="pack")
+members.app.command("api-key")(pack.issue_key)  # an orchestrator API key bound to a member
 
 if __name__ == "__main__":  # pragma: no cover
     app()

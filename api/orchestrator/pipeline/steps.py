@@ -1,0 +1,240 @@
+"""The pure part of every pipeline step: from a pack's columns to the result the step stores.
+
+Nothing here touches the database or the chain (cosmicpython's functional core): the runner
+stores each result, then makes the step's chain transition from it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from api.orchestrator.ports import Verdict
+from chain.leaves import EXCLUDED_LEAF, PACK_ASSET_LEAF, from_hex32
+from chain.merkle import StandardMerkleTree
+from chain.merkle_hashing import keccak256
+from scoring.bad_rate import BadRate, PackEstimate, WeightBy, estimate_pack
+from scoring.filtering import Estimate, FilterMode, FilterPlan
+from scoring.grading import LevelTable
+
+ZERO_ROOT = "0x" + "00" * 32
+PPM = 1_000_000
+STEPS = ("submitted", "credit_checked", "scored", "graded", "filtered", "committed")
+# Percent done once a step's chain transition is made (the heavy steps get the wide bands).
+PROGRESS = {"submitted": 5, "credit_checked": 30, "scored": 60, "graded": 70, "filtered": 90, "committed": 100}
+
+
+@dataclass(frozen=True)
+class PackColumns:
+    """What the pipeline reads of a pack's assets, in row order."""
+
+    row_no: np.ndarray  # int64, 1-based
+    loan_id: np.ndarray  # str
+    borrower_id: np.ndarray  # str
+    balance: np.ndarray  # int64, outstanding balance in minor units
+    asset_id: np.ndarray  # (n, 32) uint8
+    record_hash: np.ndarray  # (n, 32) uint8
+
+    def __len__(self) -> int:
+        return int(self.row_no.size)
+
+
+# ---------------------------------------------------------------- credit check
+
+
+@dataclass(frozen=True)
+class CreditOutcome:
+    eligible: np.ndarray  # bool per asset
+    reason: list[str | None]
+    weight_ppm: np.ndarray  # int64
+    credit_batch_id: list[int | None]
+    record_date: list
+    salted_hash: list[bytes | None]
+    excluded_root: str
+    credit_batch_for_pack: int | None  # the newest bureau batch an eligible asset relied on
+
+    @property
+    def eligible_count(self) -> int:
+        return int(self.eligible.sum())
+
+    def summary(self) -> dict:
+        reasons = Counter(reason for reason, ok in zip(self.reason, self.eligible) if not ok)
+        downweighted = int(((self.weight_ppm < PPM) & self.eligible).sum())
+        return {
+            "eligible_count": self.eligible_count,
+            "excluded_count": int((~self.eligible).sum()),
+            "excluded_by_reason": dict(sorted(reasons.items(), key=lambda item: str(item[0]))),
+            "downweighted_count": downweighted,
+            "excluded_root": self.excluded_root,
+            "credit_batch_id": self.credit_batch_for_pack,
+        }
+
+
+def hex_bytes(value: str | bytes | None) -> bytes | None:
+    if value is None:
+        return None
+    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else bytes.fromhex(value.removeprefix("0x"))
+
+
+REPAID = "repaid"  # outstanding balance 0: nothing to securitise, so never scored
+
+
+def credit_outcome(columns: PackColumns, verdicts: dict[str, Verdict]) -> CreditOutcome:
+    """Per asset: may it be scored, and if not why; plus the root of the excluded assets.
+
+    Excluded before scoring: a borrower without a verified, fresh record (the bureau's reason),
+    and a repaid loan (reason ``repaid``), which has no balance to weigh in the bad rate (its
+    borrower need not even be looked up: ``verdicts`` may lack it).
+    """
+    repaid = (columns.balance <= 0).tolist()
+    rows = [None if zero else verdicts[borrower] for borrower, zero in zip(columns.borrower_id.tolist(), repaid)]
+    eligible = np.fromiter((v is not None and v.eligible for v in rows), dtype=bool, count=len(rows))
+    reasons = [None if ok else (REPAID if v is None else (v.reason or "ineligible"))
+               for v, ok in zip(rows, eligible.tolist())]
+    excluded = np.flatnonzero(~eligible)
+    root = ZERO_ROOT
+    if excluded.size:
+        reason_ids = np.frombuffer(b"".join(keccak256(reasons[i].encode()) for i in excluded), dtype=np.uint8)
+        root = StandardMerkleTree.of_columns(
+            [columns.asset_id[excluded], reason_ids.reshape(-1, 32)], EXCLUDED_LEAF
+        ).root
+    batch_ids = [None if v is None else v.credit_batch_id for v in rows]
+    used = [b for b, ok in zip(batch_ids, eligible.tolist()) if ok and b]
+    return CreditOutcome(
+        eligible=eligible,
+        reason=reasons,
+        weight_ppm=np.fromiter((v.weight_ppm if ok else 0 for v, ok in zip(rows, eligible.tolist())),
+                               dtype=np.int64, count=len(rows)),
+        credit_batch_id=batch_ids,
+        record_date=[None if v is None else v.as_of for v in rows],
+        salted_hash=[None if v is None else hex_bytes(v.salted_hash) for v in rows],
+        excluded_root=root,
+        credit_batch_for_pack=max(used) if used else None,
+    )
+
+
+# ---------------------------------------------------------------- grade
+
+
+def rate_dict(rate: BadRate) -> dict:
+    return {"ppm": rate.ppm, "exact": f"{rate.exact.numerator}/{rate.exact.denominator}"}
+
+
+def estimate_dict(estimate: PackEstimate) -> dict:
+    return {"level_based": rate_dict(estimate.level_based), "pd_based": rate_dict(estimate.pd_based)}
+
+
+def grade_pack(levels: np.ndarray, pd_ppm: np.ndarray, balances: np.ndarray, table: LevelTable) -> dict:
+    """Claims 5-6: the level mix by count and by balance, and both bad-rate estimates each way."""
+    by = {weight: estimate_pack(levels, pd_ppm, balances, table, weight) for weight in WeightBy}
+    mix = by[WeightBy.COUNT].mix
+    return {
+        "level_counts": list(mix.counts),
+        "level_balances": [str(balance) for balance in mix.balances],  # JSON numbers lose precision > 2^53
+        "count_shares_ppm": list(mix.shares_ppm(WeightBy.COUNT)),
+        "balance_shares_ppm": list(mix.shares_ppm(WeightBy.BALANCE)),
+        "level_bad_rates_ppm": list(table.bad_rate_ppm),
+        "level_edges": list(table.edges.upper_edges),
+        "by_count": estimate_dict(by[WeightBy.COUNT]),
+        "by_balance": estimate_dict(by[WeightBy.BALANCE]),
+    }
+
+
+def grade_call_args(grade: dict) -> tuple[list[int], list[int], int, int]:
+    """recordGrade's arguments: level counts, level balances and the level-based rates (claim 6)."""
+    return (list(grade["level_counts"]), [int(b) for b in grade["level_balances"]],
+            grade["by_count"]["level_based"]["ppm"], grade["by_balance"]["level_based"]["ppm"])
+
+
+# ---------------------------------------------------------------- filter and commit
+
+
+def pack_asset_tree(asset_ids: np.ndarray, record_hashes: np.ndarray, scores: np.ndarray,
+                    levels: np.ndarray) -> StandardMerkleTree | None:
+    if not asset_ids.shape[0]:
+        return None
+    return StandardMerkleTree.of_columns(
+        [asset_ids, record_hashes, scores.astype(np.uint8), levels.astype(np.uint8)], PACK_ASSET_LEAF
+    )
+
+
+def removal_reasons(plan: FilterPlan, levels: np.ndarray) -> list[str]:
+    """Why each removed asset (in removal order) was removed, in words a report can show."""
+    removed = plan.removed_indices
+    if plan.mode is FilterMode.GLOBAL:
+        return [f"global: riskiest first, removal rank {rank + 1} of {removed.size}" for rank in range(removed.size)]
+    share = plan.screening_share or Fraction(0)
+    percent = float(share * 100)
+    return [f"per-level: in the riskiest {percent:.2f}% of level {int(levels[i])}" for i in removed.tolist()]
+
+
+def chain_filter_rates(plan: FilterPlan, grade: dict) -> tuple[int, int]:
+    """(before, after) ppm for recordFilter.
+
+    ``before`` must be the grade's level-based rate for the weighting (the contract checks it).
+    ``after`` is the estimate the mode is judged by: level-based for global, PD-based for
+    per-level (equal shares leave the level mix, hence the level-based rate, nearly unchanged).
+    The report states both estimates for both moments.
+    """
+    key = "by_count" if plan.weight_by is WeightBy.COUNT else "by_balance"
+    before = grade[key]["level_based"]["ppm"]
+    judged = plan.judged_rate(plan.after)
+    return before, judged.ppm
+
+
+def outcome_columns(plan: FilterPlan, eligible_rows: np.ndarray, levels: np.ndarray,
+                    credit_reasons: list[str | None]) -> tuple[list[str], list[int | None], list[str | None]]:
+    """Every asset's outcome (kept, removed, excluded), removal rank and reason, in row order."""
+    outcome: list[str] = ["excluded"] * len(credit_reasons)
+    rank: list[int | None] = [None] * len(credit_reasons)
+    reason: list[str | None] = [f"excluded before scoring: {r}" if r else None for r in credit_reasons]
+    positions = eligible_rows.tolist()
+    for index in plan.kept_indices.tolist():
+        outcome[positions[index]] = "kept"
+    for order, (index, why) in enumerate(zip(plan.removed_indices.tolist(), removal_reasons(plan, levels))):
+        row = positions[index]
+        outcome[row], rank[row], reason[row] = "removed", order + 1, why
+    return outcome, rank, reason
+
+
+def filter_result_tuple(summary: dict) -> tuple:
+    """recordFilter's FilterResult, from the stored plan summary."""
+    return (0 if summary["mode"] == "global" else 1, 0 if summary["weight_by"] == "count" else 1,
+            from_hex32(summary["kept_root"]), from_hex32(summary["removed_root"]), summary["kept_count"],
+            summary["removed_count"], int(summary["kept_balance"]), int(summary["removed_balance"]),
+            summary["chain_bad_rate_before_ppm"], summary["chain_bad_rate_after_ppm"])
+
+
+def plan_dict(plan: FilterPlan, expected_ppm: int) -> dict:
+    def curve_point(point) -> dict:  # noqa: ANN001 - scoring.curves.CurvePoint
+        return {**point.__dict__, "removed_balance": str(point.removed_balance)}
+
+    def mix_row(row) -> dict:  # noqa: ANN001 - scoring.curves.LevelMixRow
+        return {**row.__dict__, "balance_before": str(row.balance_before), "balance_after": str(row.balance_after)}
+
+    return {
+        "mode": "global" if plan.mode is FilterMode.GLOBAL else "per-level",
+        "weight_by": plan.weight_by.value,
+        "judged_by": plan.judged_by.value,
+        "expected_bad_rate_ppm": expected_ppm,
+        "removed_count": plan.removed_count,
+        "kept_count": int(plan.kept_indices.size),
+        "removed_balance": str(plan.removed_balance),
+        "kept_balance": str(plan.after.mix.total_balance),
+        "share_removed_ppm": plan.share_removed_ppm,
+        "screening_share": None if plan.screening_share is None else
+        {"exact": f"{plan.screening_share.numerator}/{plan.screening_share.denominator}",
+         "ppm": int(plan.screening_share * PPM)},
+        "before": estimate_dict(plan.before),
+        "after": estimate_dict(plan.after),
+        "judged_after_ppm": plan.judged_rate(plan.after).ppm,
+        "curve": [curve_point(point) for point in plan.curve],
+        "level_mix": [mix_row(row) for row in plan.level_mix],
+    }
+
+
+def judged_name(estimate: Estimate) -> str:
+    return "level-based" if estimate is Estimate.LEVEL_BASED else "PD-based"

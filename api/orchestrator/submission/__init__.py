@@ -1,0 +1,1 @@
+"""Submitting a pack: parsing JSON or streamed CSV, validating every row, idempotency, storing."""

@@ -1,0 +1,178 @@
+"""The one place that builds the orchestrator's real adapters: database, chain, bureau and model.
+
+``bootstrap(settings)`` is what the API process and the pipeline worker call; tests call it
+with a ready ``Platform`` (embedded chain) and fakes for the bureau or the model.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from api.db.engine import make_engine
+from api.db.migrate import upgrade
+from api.errors import NotFoundError, PlatformError
+from api.orchestrator.ports import CreditSource, ModelSource, Scores, ScoringModel, Verdict
+from api.platform import Platform
+from api.settings import Settings, get_settings
+from scoring.grading import LevelTable
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+IN_PROCESS = "inprocess"  # ABS_BUREAU_URL=inprocess: the bureau's service on its own database, in this process
+
+
+def migrate(database_url: str) -> None:
+    upgrade(MIGRATIONS, database_url)
+
+
+class ColumnCache:
+    """The last few packs' columns, handed from the submission to the pipeline in one process."""
+
+    def __init__(self, capacity: int = 2) -> None:
+        self._items: OrderedDict[int, Any] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def put(self, pack_id: int, value: Any) -> None:
+        with self._lock:
+            self._items[pack_id] = value
+            self._items.move_to_end(pack_id)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+    def take(self, pack_id: int) -> Any | None:
+        with self._lock:
+            return self._items.pop(pack_id, None)
+
+
+@dataclass
+class Orchestrator:
+    """Everything the orchestrator's routes and pipeline use, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    platform: Platform
+    credit: CreditSource
+    models: ModelSource
+    columns: ColumnCache = field(default_factory=ColumnCache)
+
+
+# ---------------------------------------------------------------- real adapters
+
+
+class BureauCreditSource:
+    """Verdicts from the bureau's API, verified against the CreditRegistry (``check_credit``)."""
+
+    def __init__(self, platform: Platform, settings: Settings, client: Any | None = None) -> None:
+        self._platform = platform
+        self._settings = settings
+        self._client = client
+
+    def check(self, borrower_ids: Sequence[str], *, today: date) -> list[Verdict]:
+        from api.services.credit_check import HttpBureauClient, InProcessBureauClient, check_credit
+
+        if self._client is None and self._settings.bureau_url == IN_PROCESS:
+            from api.bureau.bootstrap import build_service
+
+            self._client = InProcessBureauClient(build_service(platform=self._platform))
+        if self._client is None:
+            if not self._settings.bureau_api_key:
+                raise PlatformError("no bureau API key: set ABS_BUREAU_API_KEY (a read key the bureau issued)")
+            self._client = HttpBureauClient(self._settings.bureau_url, self._settings.bureau_api_key)
+        client = self._client
+        return check_credit(
+            client, self._platform.contract("CreditRegistry"), list(borrower_ids), today=today,
+            max_age_days=self._settings.credit_max_age_days, stale_policy=self._settings.stale_policy,
+            stale_weight_ppm=self._settings.stale_weight_ppm,
+        )
+
+
+@dataclass(frozen=True)
+class RegisteredScorecard:
+    """A scorecard the ModelRegistry vouches for (see ``api.services.model_registry``)."""
+
+    model_id: int
+    name: str
+    artifact_hash: str
+    level_table: LevelTable
+    scorecard: Any
+
+    def score(self, records: pd.DataFrame) -> Scores:
+        from scoring.model.batch import score_assets
+
+        batch = score_assets(self.scorecard, records, self.level_table.edges)
+        features = batch.reason_features
+        codes = [";".join(features[i] for i in row if i >= 0) for row in np.asarray(batch.reason_codes).tolist()]
+        return Scores(batch.scores, batch.levels, batch.pd_ppm, codes)
+
+
+class RegistryModelSource:
+    """The configured model (``ABS_MODEL_ID``) or the newest active one, from ``models_dir``."""
+
+    def __init__(self, platform: Platform, settings: Settings) -> None:
+        self._platform = platform
+        self._settings = settings
+        self._loaded: dict[int, RegisteredScorecard] = {}
+
+    def load(self, model_id: int | None = None) -> ScoringModel:
+        from api.services.model_registry import load_registered_model, read_model
+
+        registry = self._platform.contract("ModelRegistry")
+        model_id = model_id or self._settings.model_id or self._newest_active(registry)
+        if model_id not in self._loaded:
+            registered = read_model(registry, model_id)
+            directory = self._directory_of(registered.artifact_hash)
+            loaded = load_registered_model(registry, model_id, directory)
+            table = LevelTable(loaded.registered.edges, loaded.registered.level_bad_rates_ppm)
+            self._loaded[model_id] = RegisteredScorecard(model_id, registered.name, registered.artifact_hash, table,
+                                                         loaded.scorecard)
+        return self._loaded[model_id]
+
+    def _newest_active(self, registry: Any) -> int:
+        for model_id in range(registry.functions.modelCount().call(), 0, -1):
+            if registry.functions.isActive(model_id).call():
+                return model_id
+        raise NotFoundError("no active scoring model is registered on chain")
+
+    def _directory_of(self, artifact_hash: str) -> Path:
+        for registration in sorted(Path(self._settings.models_dir).rglob("registration.json")):
+            try:
+                if json.loads(registration.read_text()).get("model_hash", "").lower() == artifact_hash.lower():
+                    return registration.parent
+            except (OSError, ValueError):
+                continue
+        raise NotFoundError(f"no model directory under {self._settings.models_dir} holds artifact {artifact_hash}")
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    platform: Platform | None = None,
+    credit: CreditSource | None = None,
+    models: ModelSource | None = None,
+    engine: Engine | None = None,
+    run_migrations: bool = True,
+) -> Orchestrator:
+    settings = settings or get_settings()
+    platform = platform or Platform(settings)
+    if engine is None:
+        if run_migrations:
+            migrate(settings.database_url)
+        engine = make_engine(settings.database_url)
+    return Orchestrator(
+        settings=settings,
+        engine=engine,
+        platform=platform,
+        credit=credit or BureauCreditSource(platform, settings),
+        models=models or RegistryModelSource(platform, settings),
+    )
