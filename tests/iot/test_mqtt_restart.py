@@ -35,7 +35,10 @@ def broker_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not broker_up(), reason="Mosquitto is not running on 127.0.0.1:1883")
+@pytest.fixture(autouse=True)
+def broker_is_running() -> None:
+    """The restart guarantee must be shown, not skipped: scripts/test starts Mosquitto first."""
+    assert broker_up(), "Mosquitto is not running on 127.0.0.1:1883 (start it: mosquitto -d -c /etc/mosquitto/mosquitto.conf)"
 
 
 def publisher(client_id: str) -> mqtt.Client:

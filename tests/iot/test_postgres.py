@@ -26,8 +26,8 @@ def postgres_url() -> Iterator[str]:
     try:
         with psycopg.connect(ADMIN, autocommit=True, connect_timeout=2) as connection:
             connection.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError:
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    except psycopg.OperationalError as exc:  # scripts/test starts PostgreSQL first: a failure, not a skip
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
     finally:
