@@ -18,7 +18,7 @@ from api.cli import bureau as bureau_cli
 from api.cli.main import app
 from api.services.credit_check import InProcessBureauClient, check_credit
 from chain.node import free_port
-from conftest import TODAY, credit_frame
+from bureau_support import TODAY, credit_frame
 from scoring.data.synthetic import generate_pack
 
 runner = CliRunner()

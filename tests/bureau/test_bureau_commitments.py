@@ -18,7 +18,7 @@ from api.bureau.intake import FIELDS, canonical_batch, frame_from_csv, frame_fro
 from api.errors import InvalidInputError
 from chain.leaves import CREDIT_LEAF, canonical_json, salted_record_hash, salted_record_hashes
 from chain.merkle import StandardMerkleTree
-from conftest import TODAY, credit_frame, records_json
+from bureau_support import TODAY, credit_frame, records_json
 
 
 def tricky_records() -> list[dict]:

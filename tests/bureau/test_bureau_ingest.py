@@ -18,7 +18,7 @@ from api.settings import Settings
 from chain.keys import EnvironmentKeys, MemberKeys, env_var_for
 from chain.leaves import CREDIT_LEAF, from_hex32, salted_record_hash
 from chain.merkle import StandardMerkleTree
-from conftest import TODAY, bureau_rows, credit_frame, records_json
+from bureau_support import TODAY, bureau_rows, credit_frame, records_json
 from testbed import account_for
 
 

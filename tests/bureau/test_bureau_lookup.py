@@ -10,7 +10,7 @@ from api.bureau.keys import issue_key, revoke_keys
 from api.bureau.store import LOOKUP_SELECT
 from chain.leaves import CREDIT_LEAF
 from chain.merkle import StandardMerkleTree
-from conftest import TODAY, credit_frame, records_json
+from bureau_support import TODAY, credit_frame, records_json
 
 
 def test_lookup_answers_record_salt_hash_proof_root_batch_and_date(client, write_key, read_key, registry):

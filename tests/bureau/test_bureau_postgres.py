@@ -22,7 +22,7 @@ from api.bureau.models import METADATA
 from api.services.credit_check import InProcessBureauClient, check_credit
 from chain.leaves import CREDIT_LEAF
 from chain.merkle import StandardMerkleTree
-from conftest import TODAY, bureau_rows, credit_frame
+from bureau_support import TODAY, bureau_rows, credit_frame
 
 POSTGRES_URL = os.environ.get("ABS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -12,7 +12,7 @@ from api.bureau.anchor import ChainCreditAnchor
 from api.bureau.app import create_app
 from api.bureau.bootstrap import build_service
 from api.errors import ChainUnavailableError
-from conftest import bureau_rows, credit_frame, records_json
+from bureau_support import bureau_rows, credit_frame, records_json
 
 
 class CrashBeforeSending(ChainCreditAnchor):

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api.bureau.app import create_app
 from api.services.credit_check import CreditVerdict, HttpBureauClient, InProcessBureauClient, check_credit
 from chain.leaves import to_hex32, salted_record_hash
-from conftest import TODAY, bureau_rows, credit_frame
+from bureau_support import TODAY, bureau_rows, credit_frame
 from scoring.credit_policy import BAD_PROOF, HASH_MISMATCH, NO_RECORD, STALE, UNKNOWN_BATCH
 
 
