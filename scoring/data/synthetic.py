@@ -76,7 +76,7 @@ def _nullable_int(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.array(np.round(values), dtype="Int64") if np.isnan(values).any() else pd.array(values.astype(np.int64), dtype="Int64")
 
 
-def _poisson(uniform: np.ndarray, rate: np.ndarray, max_count: int = 40) -> np.ndarray:
+def poisson_quantile(uniform: np.ndarray, rate: np.ndarray, max_count: int = 40) -> np.ndarray:
     """Poisson counts by inverting the CDF of one uniform per row.
 
     numpy's own Poisson sampler consumes a rate-dependent number of random numbers,
@@ -97,6 +97,60 @@ def _poisson(uniform: np.ndarray, rate: np.ndarray, max_count: int = 40) -> np.n
     return count
 
 
+# How the hidden stress s moves each observable (shared with `scoring.data.world`).
+#: Weight of log(s) in the log-odds: the part of stress no credit record shows.
+HIDDEN_STRESS_WEIGHT = 0.35
+
+
+def deposit_divisor(stress: np.ndarray) -> np.ndarray:
+    return np.sqrt(stress)
+
+
+def debt_factor(stress: np.ndarray) -> np.ndarray:
+    return 0.7 + 0.3 * stress
+
+
+def utilisation_factor(stress: np.ndarray) -> np.ndarray:
+    return 0.6 + 0.4 * stress
+
+
+def equipment_divisor(stress: np.ndarray) -> np.ndarray:
+    return 0.8 + 0.2 * stress
+
+
+def count_rates(stress: np.ndarray) -> dict[str, np.ndarray]:
+    """Poisson rates of the count columns for a given stress."""
+    return {
+        "delinquencies_30d": 0.25 * stress,
+        "delinquencies_60d": 0.10 * stress,
+        "delinquencies_90d_plus": 0.04 * stress,
+        "recent_inquiries": 0.8 + 0.6 * stress,
+    }
+
+
+def log_odds(income: np.ndarray, deposits: np.ndarray, debt_to_income: np.ndarray, history: np.ndarray,
+             d30: np.ndarray, d60: np.ndarray, d90: np.ndarray, utilisation: np.ndarray, inquiries: np.ndarray,
+             age: np.ndarray, employment: np.ndarray, industry: np.ndarray, region: np.ndarray,
+             equipment: np.ndarray, stress: np.ndarray) -> np.ndarray:
+    """The true default log-odds (12 months); income and deposits in major units, categories as codes."""
+    any_delinquency = (d30 + d60 + d90) > 0
+    is_enterprise = employment == 2
+    return (
+        _INTERCEPT
+        - 0.45 * (np.log(income) - 10.9)
+        - 0.12 * np.log1p(deposits / income)
+        + 0.90 * np.minimum(debt_to_income, 3.0)
+        - 0.004 * np.minimum(history, 240)
+        + 0.30 * np.minimum(d30, 6) + 0.55 * np.minimum(d60, 4) + 0.95 * np.minimum(d90, 3)
+        + 1.10 * utilisation + 0.90 * utilisation * any_delinquency
+        + 0.10 * np.minimum(inquiries, 10)
+        + 0.0012 * (age - 45) ** 2 - 0.25
+        + _EMPLOYMENT_EFFECT[employment] + _INDUSTRY_EFFECT[industry] + _REGION_EFFECT[region]
+        - np.where(is_enterprise, 1.5 * (np.nan_to_num(equipment, nan=0.65) - 0.65), 0.0)
+        + HIDDEN_STRESS_WEIGHT * np.log(stress)
+    )
+
+
 def _population(rng: np.random.Generator, n: int, shock: DriftShock | None) -> tuple[dict, np.ndarray]:
     """Credit-record columns and the true PD of `n` borrowers."""
     employment = rng.choice(len(EMPLOYMENT_TYPES), n, p=_EMPLOYMENT_SHARES)
@@ -115,39 +169,26 @@ def _population(rng: np.random.Generator, n: int, shock: DriftShock | None) -> t
 
     log_income = 10.9 + 0.25 * (employment == 2) - 0.6 * (employment == 4) + 0.012 * (np.minimum(age, 55) - 40)
     income = np.exp(log_income + rng.normal(0, 0.55, n))  # major units, log-normal
-    deposits = income * np.exp(rng.normal(-1.2, 1.1, n)) / np.sqrt(stress)
-    debt_to_income = rng.gamma(2.0, 0.22, n) * (rng.random(n) > 0.15) * (0.7 + 0.3 * stress)
+    deposits = income * np.exp(rng.normal(-1.2, 1.1, n)) / deposit_divisor(stress)
+    debt_to_income = rng.gamma(2.0, 0.22, n) * (rng.random(n) > 0.15) * debt_factor(stress)
     debt = income * debt_to_income
     history = np.minimum((age - 18) * 12, rng.gamma(3.0, 35.0, n)).astype(float)
 
-    d30 = _poisson(rng.random(n), 0.25 * stress)
-    d60 = _poisson(rng.random(n), 0.10 * stress)
-    d90 = _poisson(rng.random(n), 0.04 * stress)
-    utilisation = np.clip(rng.beta(2.0, 4.0, n) * (0.6 + 0.4 * stress), 0.0, 1.5)
-    inquiries = _poisson(rng.random(n), 0.8 + 0.6 * stress)
+    rates = count_rates(stress)
+    d30 = poisson_quantile(rng.random(n), rates["delinquencies_30d"])
+    d60 = poisson_quantile(rng.random(n), rates["delinquencies_60d"])
+    d90 = poisson_quantile(rng.random(n), rates["delinquencies_90d_plus"])
+    utilisation = np.clip(rng.beta(2.0, 4.0, n) * utilisation_factor(stress), 0.0, 1.5)
+    inquiries = poisson_quantile(rng.random(n), rates["recent_inquiries"])
 
     is_enterprise = employment == 2
-    equipment = np.where(is_enterprise, rng.beta(6.0, 3.0, n) / (0.8 + 0.2 * stress), np.nan)
+    equipment = np.where(is_enterprise, rng.beta(6.0, 3.0, n) / equipment_divisor(stress), np.nan)
     equipment = np.clip(equipment, 0.0, 1.0)
     energy = np.where(is_enterprise, rng.lognormal(3.0, 0.5, n), np.nan)
     logistics = np.where(is_enterprise, np.round(rng.lognormal(5.0, 0.9, n) * np.clip(equipment, 0.05, 1.0)), np.nan)
 
-    any_delinquency = (d30 + d60 + d90) > 0
-    log_odds = (
-        _INTERCEPT
-        - 0.45 * (np.log(income) - 10.9)
-        - 0.12 * np.log1p(deposits / income)
-        + 0.90 * np.minimum(debt_to_income, 3.0)
-        - 0.004 * np.minimum(history, 240)
-        + 0.30 * np.minimum(d30, 6) + 0.55 * np.minimum(d60, 4) + 0.95 * np.minimum(d90, 3)
-        + 1.10 * utilisation + 0.90 * utilisation * any_delinquency
-        + 0.10 * np.minimum(inquiries, 10)
-        + 0.0012 * (age - 45) ** 2 - 0.25
-        + _EMPLOYMENT_EFFECT[employment] + _INDUSTRY_EFFECT[industry] + _REGION_EFFECT[region]
-        - np.where(is_enterprise, 1.5 * (np.nan_to_num(equipment, nan=0.65) - 0.65), 0.0)
-        + 0.35 * np.log(stress)  # the part of stress no credit record shows
-    )
-    true_pd = 1.0 / (1.0 + np.exp(-log_odds))
+    true_pd = 1.0 / (1.0 + np.exp(-log_odds(income, deposits, debt_to_income, history, d30, d60, d90, utilisation,
+                                            inquiries, age, employment, industry, region, equipment, stress)))
 
     columns = {
         "annual_income_minor": np.round(income * _MINOR_PER_MAJOR).astype(np.int64),
