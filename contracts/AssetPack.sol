@@ -170,6 +170,12 @@ contract AssetPack is ConsortiumGuarded, IAssetPack {
     }
 
     /// @inheritdoc IAssetPack
+    function startMonitoring(uint256 packId) external onlyMember(Roles.SCORER) {
+        Pack storage p = _inState(packId, PackState.Issued);
+        _advance(packId, p, PackState.Monitoring);
+    }
+
+    /// @inheritdoc IAssetPack
     function pack(uint256 packId) public view returns (Pack memory) {
         return _existing(packId);
     }

@@ -136,6 +136,10 @@ interface IAssetPack {
     /// @notice Committed -> Issued, by the exchange listing product `productId` of the ProductRegistry
     /// on the pack; the registry then lists only a product its pack was issued as.
     function markIssued(uint256 packId, uint256 productId) external;
+    /// @notice Issued -> Monitoring, by the monitoring service (SCORER) before the first
+    /// monitoring cycle; from then on PackMonitor records the pack's cycles, triggers,
+    /// measures and asset replacements.
+    function startMonitoring(uint256 packId) external;
 
     function pack(uint256 packId) external view returns (Pack memory);
     function packCount() external view returns (uint256);

@@ -76,6 +76,7 @@ DENIALS: dict[str, Denial] = {
     "AssetPack.recordFilter": guarded(Role.SCORER),
     "AssetPack.commitPack": guarded(Role.FINANCIER),
     "AssetPack.markIssued": guarded(Role.EXCHANGE),
+    "AssetPack.startMonitoring": guarded(Role.SCORER),
     # CollateralRegistry: financiers pledge, gateways report, the risk service (SCORER) warns and
     # freezes, an auditor records review outcomes.
     "CollateralRegistry.registerCollateral": guarded(Role.FINANCIER),
@@ -102,6 +103,13 @@ DENIALS: dict[str, Denial] = {
     "TrancheToken.approve": Denial("TrancheTokenNotEligible", (OUTSIDER, 1)),  # 1: NotInvestor
     "TrancheToken.transfer": Denial("TrancheTokenNotEligible", (DUMMY_ADDRESS, 1)),
     "TrancheToken.transferFrom": Denial("ERC20InsufficientAllowance", (OUTSIDER, 0, 1)),
+    # Monitoring: the platform's monitoring service (SCORER) records cycles, triggers, measures
+    # and replacements.
+    "PackMonitor.recordCycle": guarded(Role.SCORER),
+    "PackMonitor.recordTrigger": guarded(Role.SCORER),
+    "PackMonitor.openMeasure": guarded(Role.SCORER),
+    "PackMonitor.setMeasureStatus": guarded(Role.SCORER),
+    "PackMonitor.recordReplacement": guarded(Role.SCORER),
 }
 
 
