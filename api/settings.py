@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     pipeline_hold_at: str | None = Field(
         default=None, description="fault injection for crash tests: the pipeline stops at this checkpoint"
     )
+    monitor_interval_seconds: float = Field(
+        default=0.0, ge=0, description="the monitoring scheduler's tick; 0: cycles run only on demand"
+    )
+    monitor_rules_path: Path | None = Field(
+        default=None, description="trigger rules (JSON list); default: the patent's levels 1-3 > 10%, bad rate "
+        "above expected, PSI > 0.25 and a red IoT warning"
+    )
+    replacement_deadline_days: int = Field(default=14, ge=1, le=365)
+    replacement_balance_tolerance_ppm: int = Field(default=20_000, ge=0, le=1_000_000)
+    iot_database_url: str | None = Field(default=None, description="the IoT service's database, for warnings")
+    iot_url: str | None = Field(default=None, description="the IoT service's API, for warnings (if no database)")
 
 
 @lru_cache

@@ -17,9 +17,12 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CachedRoleSource
 from api.errors import install_error_handlers
+from api.monitoring.scheduler import Scheduler
+from api.monitoring.wiring import MonitoringRuntime, build_monitoring
 from api.orchestrator.pipeline.jobs import JobRunner
 from api.orchestrator.ports import CreditSource, ModelSource
 from api.orchestrator.routers import assets, me, packs, reports
+from api.orchestrator.routers import monitoring as monitoring_routes
 from api.orchestrator.schemas import AssetIn, PackSubmission
 from api.orchestrator.wiring import Orchestrator, bootstrap
 from api.platform import Platform
@@ -56,25 +59,31 @@ def create_app(
     models: ModelSource | None = None,
     orchestrator: Orchestrator | None = None,
     run_jobs: bool = True,
+    monitoring: MonitoringRuntime | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
     orchestrator = orchestrator or bootstrap(settings, platform=platform, credit=credit, models=models)
     jobs = JobRunner(orchestrator, None if run_jobs else 0)
+    monitoring = monitoring or build_monitoring(orchestrator)
+    scheduler = Scheduler(monitoring.service, settings.monitor_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         jobs.resume_unfinished()  # packs a previous process left half-way
+        scheduler.start()
         yield
+        scheduler.stop()
         jobs.shutdown()
 
     app = FastAPI(title="ABS risk platform: orchestrator", version="1.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.orchestrator = orchestrator
     app.state.jobs = jobs
+    app.state.monitoring = monitoring
     app.state.roles = CachedRoleSource(orchestrator.platform.roles)
     install_error_handlers(app)
     install_chain_error_handlers(app)
-    for router in (packs.router, assets.router, reports.router, me.router):
+    for router in (packs.router, assets.router, reports.router, me.router, monitoring_routes.router):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
