@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import bureau, chain_cmd, exchange, iot, members, model, pack, product
+from api.cli import bureau, chain_cmd, exchange, iot, members, model, monitor, pack, product
 
 app = typer.Typer(
     name="absctl",
@@ -26,6 +26,7 @@ app.add_typer(product.app, name="product")
 app.add_typer(iot.app, name="iot")
 app.add_typer(bureau.app, name="bureau")
 app.add_typer(pack.app, name="pack")
+app.add_typer(monitor.app, name="monitor")
 members.app.command("api-key")(pack.issue_key)  # an orchestrator API key bound to a member
 
 if __name__ == "__main__":  # pragma: no cover

@@ -107,8 +107,9 @@ def cycle_facts(service: MonitoringService, product: MonitoredProduct, row: Moni
     with Session(service.o.engine) as session:
         live = store.live(store.load_holdings(session, product.product_id))
         previous = session.get(MonitoringCycle, (product.product_id, row.cycle - 1))
-    since = previous.as_of if previous is not None else product.start_date
-    since_ms = int(datetime(since.year, since.month, since.day, tzinfo=timezone.utc).timestamp() * 1000)
+    # IoT warnings carry the IoT service's wall-clock time: those raised since the last cycle ran.
+    since = _aware(previous.updated_at if previous is not None else product.created_at)
+    since_ms = int(since.timestamp() * 1000)
     warnings = service.warnings.warnings(live["loan_id"].tolist(), since_ms)
     assets = [AssetState(loan_id=r.loan_id, borrower_id=r.borrower_id, level=int(r.level), balance_minor=int(r.balance_minor))
               for r in live.itertuples(index=False)]
