@@ -58,6 +58,7 @@ def platform_specs(proposal_lifetime: int = DEFAULT_PROPOSAL_LIFETIME) -> list[C
         ContractSpec("TrancheToken", (registry, Ref("InvestorRegistry"))),  # the template tranches clone
         ContractSpec("ProductRegistry", (registry, Ref("AssetPack"), Ref("ModelRegistry"), Ref("TrancheToken"))),
         ContractSpec("PackMonitor", (registry, Ref("AssetPack"), Ref("ScoreRegistry"))),  # post-issuance monitoring
+        ContractSpec("AttestationRegistry", (registry,)),  # auditors' signed verdicts
     ]
 
 

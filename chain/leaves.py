@@ -25,6 +25,7 @@ from chain.merkle_hashing import keccak256
 CREDIT_LEAF = ("bytes32",)  # the salted record hash
 SCORE_LEAF = ("bytes32", "uint8", "uint8", "uint256")  # asset id, score, level, model id
 PACK_ASSET_LEAF = ("bytes32", "bytes32", "uint8", "uint8")  # asset id, loan-record hash, score, level
+SUBMITTED_ASSET_LEAF = ("bytes32", "bytes32")  # asset id, loan-record hash: AssetPack.submitPack's assetsRoot
 EXCLUDED_LEAF = ("bytes32", "bytes32")  # asset id, keccak256(reason) of an asset excluded before scoring
 # device address, sequence, timestamp (unix ms), keccak256(canonical JSON of the signed event);
 # CollateralRegistry.verifyEvent hashes leaves of this encoding.

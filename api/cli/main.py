@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import bureau, chain_cmd, exchange, iot, members, model, monitor, pack, product
+from api.cli import audit
 
 app = typer.Typer(
     name="absctl",
@@ -28,6 +29,7 @@ app.add_typer(bureau.app, name="bureau")
 app.add_typer(pack.app, name="pack")
 app.add_typer(monitor.app, name="monitor")
 members.app.command("api-key")(pack.issue_key)  # an orchestrator API key bound to a member
+app.add_typer(audit.app, name="audit")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -23,6 +23,7 @@ from api.orchestrator.pipeline.jobs import JobRunner
 from api.orchestrator.ports import CreditSource, ModelSource
 from api.orchestrator.routers import assets, me, packs, reports
 from api.orchestrator.routers import monitoring as monitoring_routes
+from api.orchestrator.routers import audit as audit_routes
 from api.orchestrator.schemas import AssetIn, PackSubmission
 from api.orchestrator.wiring import Orchestrator, bootstrap
 from api.platform import Platform
@@ -85,6 +86,7 @@ def create_app(
     install_chain_error_handlers(app)
     for router in (packs.router, assets.router, reports.router, me.router, monitoring_routes.router):
         app.include_router(router)
+    app.include_router(audit_routes.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

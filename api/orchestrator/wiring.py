@@ -78,8 +78,9 @@ class BureauCreditSource:
         self._settings = settings
         self._client = client
 
-    def check(self, borrower_ids: Sequence[str], *, today: date) -> list[Verdict]:
-        from api.services.credit_check import HttpBureauClient, InProcessBureauClient, check_credit
+    def bureau_client(self) -> Any:
+        """The bureau client, made on first use: the credit check's, and the audit bundle's evidence."""
+        from api.services.credit_check import HttpBureauClient, InProcessBureauClient
 
         if self._client is None and self._settings.bureau_url == IN_PROCESS:
             from api.bureau.bootstrap import build_service
@@ -89,7 +90,12 @@ class BureauCreditSource:
             if not self._settings.bureau_api_key:
                 raise PlatformError("no bureau API key: set ABS_BUREAU_API_KEY (a read key the bureau issued)")
             self._client = HttpBureauClient(self._settings.bureau_url, self._settings.bureau_api_key)
-        client = self._client
+        return self._client
+
+    def check(self, borrower_ids: Sequence[str], *, today: date) -> list[Verdict]:
+        from api.services.credit_check import check_credit
+
+        client = self.bureau_client()
         return check_credit(
             client, self._platform.contract("CreditRegistry"), list(borrower_ids), today=today,
             max_age_days=self._settings.credit_max_age_days, stale_policy=self._settings.stale_policy,

@@ -110,6 +110,8 @@ DENIALS: dict[str, Denial] = {
     "PackMonitor.openMeasure": guarded(Role.SCORER),
     "PackMonitor.setMeasureStatus": guarded(Role.SCORER),
     "PackMonitor.recordReplacement": guarded(Role.SCORER),
+    # Audit: only an AUDITOR key submits (and the signature must be an AUDITOR member's too).
+    "AttestationRegistry.attest": guarded(Role.AUDITOR),
 }
 
 
