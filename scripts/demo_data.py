@@ -3,12 +3,14 @@
 
 - var/demo/history.csv: 20,000 historical loans with outcomes, to train the scorecard;
 - var/demo/pack.csv: a 5,000-loan pack of the demo financier, as the financier submits it;
-- var/demo/credit.csv: the bureau's credit records of the pack's borrowers, dated today.
+- var/demo/credit.csv: the bureau's credit records of the pack's borrowers, dated today;
+- var/demo/world.json: how the pack was generated, for the monitoring simulation (first run's date).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +33,10 @@ def main(out: Path = ROOT / "var" / "demo", size: int = 5_000) -> None:
     records = frame[list(CREDIT_RECORD.names)].copy()
     records["record_date"] = records["record_date"].dt.strftime("%Y-%m-%d")
     records.to_csv(out / "credit.csv", index=False)
+    world = out / "world.json"  # how the pack was generated: the monitoring simulation regenerates it
+    if not world.exists():
+        world.write_text(json.dumps({"n": size, "pack_seed": 7, "financier": "financier",
+                                     "pack_as_of": dt.date.today().isoformat(), "world_seed": 7}))
     print(f"demo data in {out}: history.csv, pack.csv ({size} loans), credit.csv")
 
 

@@ -16,6 +16,7 @@ from api.errors import install_error_handlers
 from api.exchange.bootstrap import build_service
 from api.exchange.keys import Caller, authenticate
 from api.exchange.schemas import (
+    MONITORING_EXAMPLE,
     Address,
     DistributionRequest,
     IssuanceRequest,
@@ -70,6 +71,18 @@ def list_products(service: ServiceDep) -> list[dict]:
 def get_product(product_id: int, service: ServiceDep) -> dict:
     """Terms, tranche state, documents, risk profile and proof links."""
     return service.views.product(product_id)
+
+
+@products.get("/{product_id}/monitoring", summary="Monitoring status, cycles and measures, from the chain",
+              responses={200: {"description": "OK", "content": {"application/json": {"example": MONITORING_EXAMPLE}}},
+                         401: {"description": "no or unknown API key"},
+                         404: {"description": "no such product listed at this exchange"}})
+def get_monitoring(product_id: int, service: ServiceDep) -> dict:
+    """The pack's state on chain and its monitoring status (``not_started``, ``normal``,
+    ``measures_open``, ``escalated``); every cycle recorded with its report, every rule fired
+    (by name for the platform's rules), every measure with its current kind, status and deadline
+    (unix seconds), every replacement and the pack's current root. Read from PackMonitor alone."""
+    return service.views.monitoring(product_id)
 
 
 @products.get("/{product_id}/tranches")

@@ -105,3 +105,22 @@ class DistributionRequest(Strict):
     interest: MinorUnits
     principal: MinorUnits
     defaults: MinorUnits = 0
+
+
+# GET /v1/products/{id}/monitoring: an example answer, for the OpenAPI document.
+MONITORING_EXAMPLE = {
+    "product_id": 3, "pack_id": 7, "pack_state": "Monitoring", "status": "escalated", "cycles_done": 1,
+    "open_measures": 1, "kept_root": "0x5a0e...c1", "current_root": "0x5a0e...c1",
+    "cycles": [{"cycle": 1, "score_batch_id": 12, "level_counts": [0, 0, 0, 1, 0, 0, 0, 1, 0, 1],
+                "level_balances": [0, 0, 0, 200_000, 0, 0, 0, 300_000, 0, 400_000], "bad_rate_ppm": 51_000,
+                "expected_bad_rate_ppm": 200_000, "realised_bad_rate_ppm": 30_000, "psi_ppm": 120_000,
+                "live_count": 3, "live_balance": 900_000, "recorded_at": 1_767_225_600, "block": 418,
+                "tx_hash": "0x9f3b...02"}],
+    "triggers": [{"cycle": 1, "rule": "risky_levels", "rule_id": "0x2c7d...aa", "evidence_hash": "0x77e1...4d",
+                  "block": 419, "tx_hash": "0x13ac...9e"}],
+    "measures": [{"id": 4, "cycle": 1, "kind": "replacement_instruction", "status": "escalated",
+                  "rule": "risky_levels", "subject_root": "0x8c2e...41", "subject_count": 2,
+                  "deadline": 1_767_830_400, "opened_at": 1_767_225_612, "updated_at": 1_767_830_500,
+                  "block": 420, "tx_hash": "0x4e0f...b7"}],
+    "replacements": [], "as_of_block": 431, "monitor": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+}

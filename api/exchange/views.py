@@ -1,5 +1,5 @@
 """What the exchange shows: products, tranche state, holders (to the exchange only), each
-product's risk profile and proof links, and an investor's holdings and transactions.
+product's risk profile, proof links and monitoring, and an investor's holdings and transactions.
 
 Holdings and pack state are read from the chain at the time of the request; terms, the book and
 payments from the exchange's database.
@@ -20,6 +20,7 @@ from api.exchange.book import listed_product, tranches_of
 from api.exchange.facts import PackState
 from api.exchange.keys import Caller
 from api.exchange.models import LISTED, CashEntry, Distribution, Document, Product, Subscription, Tranche
+from api.exchange.monitoring import PackMonitorReader
 from api.exchange.onchain import ExchangeChain
 
 MONITORING_STATUS = {
@@ -34,6 +35,7 @@ class ExchangeViews:
     def __init__(self, engine: Engine, chain: ExchangeChain) -> None:
         self.engine = engine
         self.chain = chain
+        self.monitor = PackMonitorReader(chain)
 
     def products(self) -> list[dict]:
         with Session(self.engine) as session:
@@ -50,7 +52,14 @@ class ExchangeViews:
                                 "available": d.content is not None} for d in documents]
         detail["risk_profile"] = self.risk_profile(product_id)
         detail["proofs"] = self.proofs(product_id)
+        detail["monitoring"] = self.monitor.summary(product_id)
         return detail
+
+    def monitoring(self, product_id: int) -> dict:
+        """Monitoring status, cycles, triggers, measures and replacements, from the chain alone."""
+        with Session(self.engine) as session:
+            listed_product(session, product_id)
+        return self.monitor.view(product_id)
 
     def tranches(self, product_id: int) -> list[dict]:
         with Session(self.engine) as session:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
@@ -23,9 +21,12 @@ def load_holdings(session: Session, product_id: int) -> pd.DataFrame:
                        {"p": product_id})
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for name in ("asset_id", "record_hash"):
-        frame[name] = [as_bytes(v) for v in frame[name]]
+        if len(frame) and not isinstance(frame[name].iloc[0], bytes):
+            frame[name] = [as_bytes(v) for v in frame[name]]
     for name in ("next_reminder", "last_reminder"):
-        frame[name] = [date.fromisoformat(v) if isinstance(v, str) else v for v in frame[name]]
+        if len(frame) and isinstance(frame[name].iloc[0], str) or frame[name].map(type).eq(str).any():
+            parsed = pd.to_datetime(frame[name], format="%Y-%m-%d", errors="coerce")
+            frame[name] = [d.date() if not pd.isna(d) else None for d in parsed]
     return frame
 
 

@@ -151,7 +151,7 @@ class Notice(SQLModel, table=True):
     channel: str = Field(max_length=16)  # sms | email | webhook
     recipient: str = Field(max_length=128)
     kind: str = Field(max_length=32)  # repayment_reminder | replacement_instruction | escalation
-    subject: str = Field(max_length=128)  # the loan id, or the measure
+    subject: str = Field(max_length=128, index=True)  # the loan id, or the measure
     due_on: date
     body: dict = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16, index=True)  # pending | sent | failed

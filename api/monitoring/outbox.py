@@ -72,34 +72,37 @@ def queue_reminders(session: Session, product_id: int, before: date) -> int:
 
 def cancel_reminders(session: Session, product_id: int, loan_ids: list[str]) -> None:
     """Loans that left the pool get no more reminders."""
-    if loan_ids:
+    for start in range(0, len(loan_ids), 500):
+        chunk = loan_ids[start:start + 500]
+        marks = ", ".join(f":l{i}" for i in range(len(chunk)))
         session.connection().execute(
             text("UPDATE notice SET status = 'cancelled' WHERE product_id = :p AND kind = 'repayment_reminder' "
-                 "AND status = 'pending' AND subject = :l"), [{"p": product_id, "l": loan} for loan in loan_ids])
+                 f"AND status = 'pending' AND subject IN ({marks})"),
+            {"p": product_id, **{f"l{i}": loan for i, loan in enumerate(chunk)}})
 
 
 def dispatch(service: MonitoringService, product_id: int | None = None, *, up_to: date | None = None) -> int:
     """Send every pending notice due by ``up_to`` (default: today), of one product or all; returns how many."""
     up_to = up_to or date.today()
     sent = 0
+    columns = (Notice.id, Notice.channel, Notice.recipient, Notice.kind, Notice.subject, Notice.due_on, Notice.body)
     while True:
         with Session(service.o.engine) as session:
-            query = select(Notice).where(Notice.status == "pending", Notice.attempts < MAX_ATTEMPTS,
-                                         Notice.due_on <= up_to)
+            query = select(*columns).where(Notice.status == "pending", Notice.attempts < MAX_ATTEMPTS,
+                                           Notice.due_on <= up_to)
             if product_id is not None:
                 query = query.where(Notice.product_id == product_id)
-            page = list(session.exec(query.order_by(Notice.id).limit(SEND_PAGE)).all())
+            page = session.exec(query.order_by(Notice.id).limit(SEND_PAGE)).all()
             if not page:
                 return sent
             ok, failed = [], []
-            for notice in page:
+            for notice_id, channel, recipient, kind, subject, due_on, body in page:
                 try:
-                    service.notices.send({"id": notice.id, "channel": notice.channel, "recipient": notice.recipient,
-                                          "kind": notice.kind, "subject": notice.subject,
-                                          "due_on": notice.due_on.isoformat(), "body": notice.body})
-                    ok.append(notice.id)
+                    service.notices.send({"id": notice_id, "channel": channel, "recipient": recipient, "kind": kind,
+                                          "subject": subject, "due_on": due_on.isoformat(), "body": body})
+                    ok.append(notice_id)
                 except Exception:  # noqa: BLE001 - any adapter failure leaves the notice for a retry
-                    failed.append(notice.id)
+                    failed.append(notice_id)
             connection = session.connection()
             if ok:
                 connection.execute(text("UPDATE notice SET status = 'sent', sent_at = :t, attempts = attempts + 1 "
@@ -112,6 +115,3 @@ def dispatch(service: MonitoringService, product_id: int | None = None, *, up_to
             sent += len(ok)
             if failed and not ok:
                 return sent
-
-
-__all__ = ["add_notice", "dispatch", "queue_reminders"]

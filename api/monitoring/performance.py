@@ -22,7 +22,7 @@ STATUSES = {"performing": LIVE, "defaulted": DEFAULTED, "prepaid": PREPAID, "mat
 MAX_PROBLEMS = 100
 
 
-def _problems(rows: Sequence[Mapping[str, Any]], holdings: Any) -> list[dict]:
+def _problems(rows: Sequence[Mapping[str, Any]], holdings: dict[str, tuple[str, int]]) -> list[dict]:
     problems: list[dict] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
@@ -30,7 +30,7 @@ def _problems(rows: Sequence[Mapping[str, Any]], holdings: Any) -> list[dict]:
             problems.append({"row": number, "field": field, "problem": text})
 
         loan = row.get("loan_id")
-        if not isinstance(loan, str) or loan not in holdings.index:
+        if not isinstance(loan, str) or loan not in holdings:
             problem("loan_id", f"{loan!r} is not a loan of this product")
             continue
         if loan in seen:
@@ -39,8 +39,8 @@ def _problems(rows: Sequence[Mapping[str, Any]], holdings: Any) -> list[dict]:
         status = row.get("status")
         if status not in STATUSES:
             problem("status", f"{status!r} is not one of {', '.join(STATUSES)}")
-        elif holdings.at[loan, "status"] != LIVE and STATUSES[status] != holdings.at[loan, "status"]:
-            problem("status", f"{loan} is already {holdings.at[loan, 'status']}; it cannot become {status}")
+        elif holdings[loan][0] != LIVE and STATUSES[status] != holdings[loan][0]:
+            problem("status", f"{loan} is already {holdings[loan][0]}; it cannot become {status}")
         balance = row.get("outstanding_balance_minor")
         if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
             problem("outstanding_balance_minor", f"{balance!r} is not a non-negative integer (minor units)")
@@ -58,14 +58,16 @@ def record_performance(engine: Any, product: MonitoredProduct, rows: Sequence[Ma
         raise InvalidInputError("a performance report needs at least one row")
     cycle = product.cycles_done + 1
     with Session(engine) as session:
-        holdings = store.load_holdings(session, product.product_id).set_index("loan_id")
+        frame = store.load_holdings(session, product.product_id)
+        holdings = dict(zip(frame["loan_id"], zip(frame["status"], frame["balance_minor"].astype(int))))
         if only_live:
-            rows = [r for r in rows if r.get("loan_id") in holdings.index and holdings.at[r["loan_id"], "status"] == LIVE]
+            rows = [r for r in rows if r.get("loan_id") in holdings and holdings[r["loan_id"]][0] == LIVE]
         problems = _problems(rows, holdings)
         if problems:
             raise InvalidInputError(f"performance report refused: {len(problems)} problem(s), nothing was recorded",
                                     details={"total_problems": len(problems), "problems": problems[:MAX_PROBLEMS]})
-        changed = [r for r in rows if holdings.at[r["loan_id"], "status"] == LIVE]
+        changed = [r for r in rows if holdings[r["loan_id"]][0] == LIVE and (
+            STATUSES[r["status"]] != LIVE or int(r["outstanding_balance_minor"]) != holdings[r["loan_id"]][1])]
         loans = [r["loan_id"] for r in changed]
         statuses = [STATUSES[r["status"]] for r in changed]
         store.update_holdings(
@@ -75,5 +77,5 @@ def record_performance(engine: Any, product: MonitoredProduct, rows: Sequence[Ma
         )
         cancel_reminders(session, product.product_id, [loan for loan, s in zip(loans, statuses) if s != LIVE])
         session.commit()
-    counts = {name: statuses.count(value) for name, value in STATUSES.items()}
+    counts = {name: sum(r["status"] == name for r in rows) for name in STATUSES}
     return {"product_id": product.product_id, "cycle": cycle, "rows": len(rows), **counts}

@@ -125,7 +125,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("recipient", sa.String(128), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("subject", sa.String(128), nullable=False),
+        sa.Column("subject", sa.String(128), nullable=False, index=True),
         sa.Column("due_on", sa.Date, nullable=False),
         sa.Column("body", sa.JSON, nullable=False),
         sa.Column("status", sa.String(16), nullable=False, index=True),
