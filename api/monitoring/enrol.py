@@ -92,6 +92,9 @@ def enrol(o: Orchestrator, chain: MonitorChain, product_id: int, *, start_date: 
             baseline=baseline.to_dict(), simulation=simulation,
         )
         session.add(row)
+        stored_pack = session.get(Pack, pack.id)
+        stored_pack.chain_state = "Monitoring"  # as on chain now: investors and the exchange see the pack
+        session.add(stored_pack)
         session.flush()
         insert_columns(session, Holding.__tablename__, {
             "product_id": np.full(n, product_id, dtype=np.int64), "loan_id": loan, "borrower_id": borrower,
