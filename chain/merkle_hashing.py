@@ -81,6 +81,14 @@ def double_keccak_encoded(
     return _hash_rows_in_parallel(count, lambda start, stop: _double_keccak_rows(encode_range(start, stop)), workers)
 
 
+def hash_rows_in_parallel(count: int, hash_range: Callable[[int, int], bytes], workers: int | None = None) -> bytes:
+    """``hash_range(0, count)``, computed in ranges by forked workers when ``count`` is large.
+
+    ``hash_range(start, stop)`` must return the 32-byte hashes of rows start..stop-1 back to back.
+    """
+    return _hash_rows_in_parallel(count, hash_range, workers)
+
+
 def _hash_rows_in_parallel(count: int, hash_range: Callable[[int, int], bytes], workers: int | None) -> bytes:
     workers = _effective_workers(count, workers)
     if workers == 1:

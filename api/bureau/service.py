@@ -134,9 +134,8 @@ class BureauService:
                 trees = {batch_pk: self._nodes(session, batch_pk) for batch_pk in batch_pks}
             entries = {
                 borrower: BureauEntry(
-                    borrower_id=borrower, record_json=record_json, salt=salt, salted_hash=salted_hash,
-                    batch_id=chain_batch_id, batch_root=root, leaf_index=leaf_index, as_of=record_date,
-                    proof=tuple(proof_from_nodes(trees[batch_pk], tree_index)) if proofs else None,
+                    borrower, record_json, salt, salted_hash, chain_batch_id, root, leaf_index, record_date,
+                    tuple(proof_from_nodes(trees[batch_pk], tree_index)) if proofs else None,
                 )
                 for borrower, (_, record_date, leaf_index, tree_index, salt, salted_hash, record_json,
                                chain_batch_id, root, batch_pk) in rows.items()

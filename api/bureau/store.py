@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from operator import itemgetter
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
@@ -33,6 +34,8 @@ LOOKUP_SELECT = (
     "b.chain_batch_id, b.root, b.id FROM bureau_record r CROSS JOIN bureau_batch b "
     f"WHERE b.id = r.batch_pk AND b.status = '{COMMITTED}' AND r.borrower_id "
 )
+LATEST_SELECT = LOOKUP_SELECT.replace("SELECT ", "SELECT DISTINCT ON (r.borrower_id) ", 1)
+LATEST_ORDER = "ORDER BY r.borrower_id, r.record_date DESC, b.chain_batch_id DESC"
 
 
 def batch_info(batch: CreditBatch) -> BatchInfo:
@@ -115,15 +118,20 @@ def _as_date(value: dt.date | str) -> dt.date:
 
 
 def latest_records(connection: Connection, borrower_ids: Sequence[str]) -> dict[str, LookupRow]:
-    """Each borrower's newest record of a committed batch (by record date, then batch id)."""
+    """Each borrower's newest record of a committed batch (by record date, then batch id).
+
+    PostgreSQL picks the newest record itself (``DISTINCT ON``): one row per borrower comes
+    back and Python compares nothing. SQLite returns every record and Python keeps the newest.
+    """
     best: dict[str, LookupRow] = {}
     if _is_postgres(connection):
-        chunks = ((f"{LOOKUP_SELECT}= ANY(%s)", (chunk,)) for chunk in _chunks(borrower_ids, POSTGRES_ANY_CHUNK))
-    else:
-        chunks = ((f"{LOOKUP_SELECT}IN ({', '.join('?' * len(chunk))})", tuple(chunk))
-                  for chunk in _chunks(borrower_ids, SQLITE_IN_CHUNK))
-    for sql, params in chunks:
-        for row in connection.exec_driver_sql(sql, params).fetchall():
+        for chunk in _chunks(borrower_ids, POSTGRES_ANY_CHUNK):
+            rows = connection.exec_driver_sql(f"{LATEST_SELECT}= ANY(%s) {LATEST_ORDER}", (chunk,)).fetchall()
+            best.update(zip(map(itemgetter(0), rows), rows))
+        return best
+    for chunk in _chunks(borrower_ids, SQLITE_IN_CHUNK):
+        sql = f"{LOOKUP_SELECT}IN ({', '.join('?' * len(chunk))})"
+        for row in connection.exec_driver_sql(sql, tuple(chunk)).fetchall():
             row = (row[0], _as_date(row[1]), *row[2:])
             current = best.get(row[0])
             if current is None or (row[1], row[7]) > (current[1], current[7]):

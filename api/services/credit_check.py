@@ -22,8 +22,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import httpx
 import numpy as np
@@ -58,8 +57,7 @@ DENSE_SHARE = 1 / 16
 DEFAULT_PAGE_SIZE = 50_000
 
 
-@dataclass(frozen=True)
-class CreditVerdict:
+class CreditVerdict(NamedTuple):  # a named tuple: one per borrower, cheap to make by the million
     borrower_id: str
     eligible: bool  # goes on to scoring
     reason: str | None  # None if eligible and fresh; else a reason code of scoring.credit_policy
@@ -308,15 +306,11 @@ def check_credit(client: BureauClient, credit_registry: Contract, borrower_ids: 
             decision = decisions.get(facts)
             if decision is None:
                 decision = decisions[facts] = decide(CreditFacts(*facts), today, policy)
-            trusted = entry is not None and failure is None
-            verdicts[borrower] = CreditVerdict(
-                borrower_id=borrower,
-                eligible=decision.eligible,
-                reason=decision.reason,
-                weight_ppm=decision.weight_ppm,
-                record=record if decision.eligible else None,
-                salted_hash=to_hex32(verified) if trusted else None,
-                credit_batch_id=entry.batch_id if trusted else None,
-                as_of=as_of if trusted else None,
-            )
+            if entry is not None and failure is None:  # trusted: verified and the borrower's own
+                verdicts[borrower] = CreditVerdict(borrower, decision.eligible, decision.reason, decision.weight_ppm,
+                                                   record if decision.eligible else None, to_hex32(verified),
+                                                   entry.batch_id, as_of)
+            else:
+                verdicts[borrower] = CreditVerdict(borrower, decision.eligible, decision.reason, decision.weight_ppm,
+                                                   None, None, None, None)
         return [verdicts[borrower] for borrower in borrower_ids]

@@ -16,6 +16,7 @@ from api.bureau.commitments import credit_tree, leaf_tree_indices, plan_batch, p
 from api.bureau.gc_pause import gc_paused
 from api.bureau.intake import FIELDS, canonical_batch, frame_from_csv, frame_from_json
 from api.errors import InvalidInputError
+from chain import merkle_hashing
 from chain.leaves import CREDIT_LEAF, canonical_json, salted_record_hash, salted_record_hashes
 from chain.merkle import StandardMerkleTree
 from bureau_support import TODAY, credit_frame, records_json
@@ -72,6 +73,16 @@ def test_bulk_salted_hashes_equal_the_one_record_function():
     salts = secrets.token_bytes(32 * 50)
     bulk = salted_record_hashes(salts, [canonical_json(record) for record in records])
     assert [bulk[i * 32 : i * 32 + 32] for i in range(50)] == [
+        salted_record_hash(salts[i * 32 : i * 32 + 32], record) for i, record in enumerate(records)
+    ]
+
+
+def test_salted_hashes_split_across_forked_workers_equal_the_one_record_function(monkeypatch):
+    monkeypatch.setattr(merkle_hashing, "PARALLEL_THRESHOLD", 8)  # fork even for a small batch
+    records = [json.loads(text) for text in canonical_batch(credit_frame(50, seed=44), today=TODAY).record_json]
+    salts = secrets.token_bytes(32 * 50)
+    forked = salted_record_hashes(salts, [canonical_json(record) for record in records], workers=3)
+    assert [forked[i * 32 : i * 32 + 32] for i in range(50)] == [
         salted_record_hash(salts[i * 32 : i * 32 + 32], record) for i, record in enumerate(records)
     ]
 

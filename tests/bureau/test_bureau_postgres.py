@@ -55,6 +55,11 @@ def test_ingest_lookup_and_verification_on_postgres(postgres_url, settings, anch
     assert missing == ["nobody"]
     assert [entries[b].batch_id for b in big["borrower_id"][:4]] == [2, 2, 2, 1]  # newest record wins
     assert entries[big["borrower_id"][0]].record["recent_inquiries"] == 9
+    same_day = update.iloc[:1].copy()
+    same_day["recent_inquiries"] = 4
+    service.ingest(same_day)  # the same record date as batch 2: the later batch wins the tie
+    assert service.lookup([big["borrower_id"][0]])[0][big["borrower_id"][0]].record["recent_inquiries"] == 4
+    assert registry.functions.batchCount().call() == 3
     info, leaves = service.leaves(1)
     tree = StandardMerkleTree.of([(leaves[i * 32 : i * 32 + 32],) for i in range(5_000)], CREDIT_LEAF)
     assert tree.root == info.root == "0x" + bytes(registry.functions.batch(1).call()[0]).hex()
