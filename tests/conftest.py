@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from chain.backends import connect
+from chain.backends import connect, revert, snapshot
 from chain.compile import ContractArtifact, compile_contracts
 from chain.node import HardhatNode, free_port
 
@@ -56,3 +56,14 @@ def hardhat_w3(hardhat_node: HardhatNode) -> Web3:
 def hardhat_consortium(hardhat_w3: Web3) -> Consortium:
     """The test consortium on the session's Hardhat node (deployed once; tests share it)."""
     return build_consortium(hardhat_w3)
+
+
+@pytest.fixture
+def node_state(hardhat_consortium: Consortium) -> Iterator[Consortium]:
+    """The session's node, brought back to its state before the test afterwards (its clock too)."""
+    token = snapshot(hardhat_consortium.w3)
+    try:
+        yield hardhat_consortium
+    finally:
+        revert(hardhat_consortium.w3, token)
+        hardhat_consortium.resync()

@@ -3,9 +3,13 @@ realised bad rate per cycle with the expected rate as a line."""
 
 from __future__ import annotations
 
+from matplotlib import colormaps
+
 from api.orchestrator.reports.charts import FORMATS, PCT, _figure, _render
 
 MONITORING_CHARTS = ("level_mix", "bad_rate")
+# The risky levels 1-3 in warm colours, the rest from a cool sequential map (darker is safer).
+_LEVEL_COLOURS = ("#d62728", "#ff7f0e", "#ffbb78", *(colormaps["GnBu"](0.3 + 0.1 * i) for i in range(7)))
 
 
 def level_mix(product_id: int, cycles: list[dict], fmt: str) -> bytes:
@@ -14,8 +18,7 @@ def level_mix(product_id: int, cycles: list[dict], fmt: str) -> bytes:
     bottom = [0.0] * len(cycles)
     for level in range(10):
         shares = [100.0 * c["level_counts"][level] / max(1, c["live_count"]) for c in cycles]
-        axes.bar(labels, shares, bottom=bottom, label=f"level {level + 1}",
-                 color=f"C{level}" if level > 2 else ("#d62728", "#ff7f0e", "#ffbb78")[level])
+        axes.bar(labels, shares, bottom=bottom, label=f"level {level + 1}", color=_LEVEL_COLOURS[level])
         bottom = [b + s for b, s in zip(bottom, shares)]
     axes.axhline(10, color="black", linewidth=1, linestyle=":", label="10% (levels 1-3 rule)")
     axes.set_xlabel("cycle")

@@ -26,7 +26,6 @@ from typer.testing import CliRunner
 
 from api.cli.main import app
 from api.exchange.client import ExchangeClient
-from chain.backends import revert, snapshot
 from chain.keys import env_var_for
 from chain.node import free_port
 
@@ -37,17 +36,6 @@ from testbed import account_for  # noqa: E402
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = ("exchange", "financier", "investor")
-
-
-@pytest.fixture
-def node_state(hardhat_consortium):
-    """The session's node, brought back to its state before the test afterwards."""
-    token = snapshot(hardhat_consortium.w3)
-    try:
-        yield hardhat_consortium
-    finally:
-        revert(hardhat_consortium.w3, token)
-        hardhat_consortium.resync()
 
 
 @pytest.fixture

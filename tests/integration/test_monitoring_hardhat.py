@@ -22,23 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "monitoring"))
 from monitoring_support import issue_product, level_share, make_app, simulate  # noqa: E402
 from support import PostgresSchema, make_world  # noqa: E402
 
-from chain.backends import revert, snapshot  # noqa: E402
 from api.monitoring.chain_port import rule_key  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 ASSETS = 10_000
 SHOCK = {"region": "east", "stress_multiplier": 8.0, "from_cycle": 7}
-
-
-@pytest.fixture
-def node_state(hardhat_consortium):
-    token = snapshot(hardhat_consortium.w3)
-    try:
-        yield hardhat_consortium
-    finally:
-        revert(hardhat_consortium.w3, token)
-        hardhat_consortium.resync()
 
 
 def test_twelve_cycles_of_a_10k_product_on_hardhat(node_state, tmp_path):

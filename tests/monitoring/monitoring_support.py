@@ -13,13 +13,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 
-from support import World, api_key, loans  # noqa: E402
+from support import World, api_key, pack_json_assets  # noqa: E402
 
 from api.exchange.onchain import ChainReader, ExchangeChain  # noqa: E402
 from api.monitoring.ports import LoggingAdapter  # noqa: E402
@@ -80,13 +79,7 @@ class Issued:
     spec: WorldSpec
 
 
-def json_assets(frame: pd.DataFrame) -> list[dict]:
-    rows = loans(frame).to_dict(orient="records")
-    for row in rows:
-        row["collateral_ids"] = [c for c in row["collateral_ids"].split(";") if c]
-        for name in ("principal_minor", "outstanding_balance_minor", "annual_rate_bps", "term_months"):
-            row[name] = int(row[name])
-    return rows
+json_assets = pack_json_assets  # the loans as a financier posts them
 
 
 def issue_product(api: Api, world: World, *, n: int, seed: int, expected: str = "0.06", mode: str = "global",
@@ -127,4 +120,4 @@ def level_share(cycle: dict, levels: range = range(3)) -> float:
     return sum(cycle["level_counts"][i] for i in levels) / cycle["live_count"]
 
 
-__all__ = ["Api", "Issued", "issue_product", "level_share", "make_app", "np", "simulate"]
+__all__ = ["Api", "Issued", "issue_product", "json_assets", "level_share", "make_app", "simulate"]
