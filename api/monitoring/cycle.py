@@ -38,7 +38,7 @@ def cycle_date(product: MonitoredProduct, cycle: int) -> date:
     return add_months(product.start_date, cycle)
 
 
-def _save(service: MonitoringService, product_id: int, cycle: int, **changes: Any) -> MonitoringCycle:
+def save_cycle(service: MonitoringService, product_id: int, cycle: int, **changes: Any) -> MonitoringCycle:
     with Session(service.o.engine, expire_on_commit=False) as session:
         row = session.get(MonitoringCycle, (product_id, cycle))
         assert row is not None
@@ -116,7 +116,7 @@ def publish_step(service: MonitoringService, product: MonitoredProduct, row: Mon
         levels=live["level"].to_numpy(dtype=np.int64),
     )
     hashes = {**(row.tx_hashes or {}), "scores": batch.tx_hash}
-    return _save(service, product.product_id, row.cycle, score_batch_id=batch.batch_id, tx_hashes=hashes,
+    return save_cycle(service, product.product_id, row.cycle, score_batch_id=batch.batch_id, tx_hashes=hashes,
                  step="published")
 
 
@@ -124,7 +124,7 @@ def record_step(service: MonitoringService, product: MonitoredProduct, row: Moni
     sent = service.chain.record_cycle(service.scorer, product.chain_pack_id, row.cycle,
                                       cycle_report(row.summary, row.score_batch_id))
     hashes = {**(row.tx_hashes or {}), "cycle": sent.tx_hash}
-    return _save(service, product.product_id, row.cycle, tx_hashes=hashes, step="recorded")
+    return save_cycle(service, product.product_id, row.cycle, tx_hashes=hashes, step="recorded")
 
 
 def finish(service: MonitoringService, product: MonitoredProduct, row: MonitoringCycle) -> MonitoringCycle:

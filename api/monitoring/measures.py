@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from web3 import Web3
 
 from api.monitoring import holdings as store
-from api.monitoring.cycle import _save, now_for
+from api.monitoring.cycle import now_for, save_cycle
 from api.monitoring.models import LIVE, MONTHLY, WEEKLY, Measure, MonitoredProduct, MonitoringCycle, MonitoringTrigger
 from api.monitoring.outbox import add_notice
 from api.monitoring.tree import subject_tree
@@ -87,7 +87,7 @@ def review(service: MonitoringService, product: MonitoredProduct, row: Monitorin
                                subject=f"measure-{measure.id}", due_on=row.as_of, body=body)
             session.add(measure)
         session.commit()
-    return _save(service, product.product_id, row.cycle, step="reviewed")
+    return save_cycle(service, product.product_id, row.cycle, step="reviewed")
 
 
 def close_if_replaced(service: MonitoringService, product: MonitoredProduct, measure_id: int) -> None:
@@ -148,7 +148,7 @@ def fire(service: MonitoringService, product: MonitoredProduct, row: MonitoringC
                 session.commit()
         for kind in (REMINDERS, REPLACEMENT):
             take_measure(service, product, row, firing, kind)
-    return _save(service, product.product_id, row.cycle, step="measured")
+    return save_cycle(service, product.product_id, row.cycle, step="measured")
 
 
 def _subjects(session: Session, product: MonitoredProduct, firing: dict, kind: str) -> list[str]:

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from api.db.bulk import insert_columns
 from api.monitoring import holdings as store
-from api.monitoring.models import WEEKLY, Notice
+from api.monitoring.models import WEEKLY, MonitoredProduct, MonitoringCycle, Notice
 from api.orchestrator.models import utcnow
 from scoring.monitoring.reminders import Cadence, next_due
 
@@ -68,6 +68,20 @@ def queue_reminders(session: Session, product_id: int, before: date) -> int:
         })
         store.update_holdings(session, product_id, loans, next_reminder=nexts, last_reminder=lasts)
     return n
+
+
+def remind_step(service: MonitoringService, product: MonitoredProduct, row: MonitoringCycle) -> MonitoringCycle:
+    """The cycle's last step: schedule reminders until the next cycle, send what is due, finish."""
+    from api.monitoring.cycle import cycle_date, finish
+
+    with Session(service.o.engine) as session:
+        queued = queue_reminders(session, product.product_id, cycle_date(product, row.cycle + 1))
+        cycle = session.get(MonitoringCycle, (product.product_id, row.cycle))
+        cycle.summary = {**cycle.summary, "reminders_queued": queued}
+        session.add(cycle)
+        session.commit()
+    dispatch(service, product.product_id, up_to=row.as_of)
+    return finish(service, product, row)
 
 
 def cancel_reminders(session: Session, product_id: int, loan_ids: list[str]) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, select
@@ -76,29 +76,19 @@ class MonitoringService:
             try:
                 return self._advance(product, row)
             except Exception as exc:
-                steps._save(self, product_id, row.cycle, status="failed",
+                steps.save_cycle(self, product_id, row.cycle, status="failed",
                             error={"type": type(exc).__name__, "message": str(exc)[:1000]})
                 raise
 
     def _advance(self, product: MonitoredProduct, row: MonitoringCycle) -> MonitoringCycle:
         flow: dict[str, Any] = {
             "started": steps.score_step, "scored": steps.publish_step, "published": steps.record_step,
-            "recorded": measures.review, "reviewed": measures.fire, "measured": self._remind,
+            "recorded": measures.review, "reviewed": measures.fire, "measured": outbox.remind_step,
         }
-        row = steps._save(self, product.product_id, row.cycle, status="running")
+        row = steps.save_cycle(self, product.product_id, row.cycle, status="running")
         while row.step in flow:
             row = flow[row.step](self, product, row)
         return row
-
-    def _remind(self, service: MonitoringService, product: MonitoredProduct, row: MonitoringCycle) -> MonitoringCycle:
-        with Session(self.o.engine) as session:
-            queued = outbox.queue_reminders(session, product.product_id, steps.cycle_date(product, row.cycle + 1))
-            cycle = session.get(MonitoringCycle, (product.product_id, row.cycle))
-            cycle.summary = {**cycle.summary, "reminders_queued": queued}
-            session.add(cycle)
-            session.commit()
-        outbox.dispatch(self, product.product_id, up_to=row.as_of)
-        return steps.finish(self, product, row)
 
     def products(self) -> list[MonitoredProduct]:
         with Session(self.o.engine, expire_on_commit=False) as session:

@@ -29,7 +29,7 @@ class ApiKey(SQLModel, table=True):
     __tablename__ = "api_key"
 
     id: int | None = Field(default=None, primary_key=True)
-    key_hash: str = Field(index=True, unique=True, max_length=64)
+    key_hash: str = Field(unique=True, max_length=64)  # a unique constraint, as the migration makes it
     member_name: str = Field(index=True, max_length=64)
     member_address: str = Field(max_length=42)
     created_at: datetime = Field(default_factory=utcnow)
