@@ -11,15 +11,20 @@ JSON lines, so that a pack of 100,000 assets streams in and out without one huge
 3. one line per tree (``submitted``, ``excluded``, ``score``, ``kept``, ``removed``):
    ``{"kind": "leaves", "tree", "hashes"}``, the tree's leaf layer (``chain.audit.leafset``).
 
-Nothing in a bundle is trusted: the auditor checks every line against the chain.
+Nothing in a bundle is trusted: the auditor checks every line against the chain. A bundle is
+about 2 kB per asset (20 MB for 10,000, most of it bureau evidence); gzipped, 3.4 times smaller:
+``gzipped`` streams it so, and ``open_bundle`` reads either form.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from chain.audit.pack_checks import AssetRow
 
@@ -112,3 +117,20 @@ def iter_text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
         yield from (line.decode() for line in complete)
     if pending.strip():
         yield pending.decode()
+
+
+def gzipped(lines: Iterable[str], level: int = 6) -> Iterator[bytes]:
+    """The lines as one gzip stream, chunk by chunk (for a streamed ``Content-Encoding: gzip`` answer)."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
+    for line in lines:
+        chunk = packer.compress(line.encode())
+        if chunk:
+            yield chunk
+    yield packer.flush()
+
+
+def open_bundle(path: str | Path) -> IO[str]:
+    """A bundle file as text, gzipped (by its magic bytes) or plain."""
+    with Path(path).open("rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt", encoding="utf-8") if packed else Path(path).open(encoding="utf-8")

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy import create_engine
 from web3 import Web3
 
+from api.audit.db_bundles import BundleSource
 from api.audit.db_context import DbContext
 from api.audit.db_exchange import compare_exchange
 from api.audit.db_iot import compare_iot
+from api.audit.db_monitoring import compare_monitoring
 from api.audit.db_orchestrator import compare_orchestrator
 from api.audit.report import AuditReport
 from chain.audit.findings import Finding
@@ -19,13 +21,15 @@ from chain.audit.replay import rebuild_state
 from chain.audit.state import ChainState
 from chain.manifest import Manifest
 
-COMPARERS = (compare_orchestrator, compare_exchange, compare_iot)
+COMPARERS = (compare_orchestrator, compare_monitoring, compare_exchange, compare_iot)
 # Two checks may name the same field of the same row (a level against the model's edges and
 # against ScoreRegistry.scoreOf): the report lists the row's field once, with the first reason.
 
 
 def audit_databases(w3: Web3, manifest: Manifest, database_urls: Sequence[str], *,
-                    state: ChainState | None = None) -> AuditReport:
+                    state: ChainState | None = None, bundles: BundleSource | None = None) -> AuditReport:
+    """``bundles``: published pack bundles; each is checked against the chain's roots, and what it
+    proves names the rows of packs whose chain record is roots only (``api.audit.db_bundles``)."""
     state = state or rebuild_state(w3, manifest)
     report = AuditReport("db", ", ".join(_safe(url) for url in database_urls))
     tables = 0
@@ -33,7 +37,7 @@ def audit_databases(w3: Web3, manifest: Manifest, database_urls: Sequence[str], 
         engine = create_engine(url)
         try:
             with engine.connect() as connection:
-                ctx = DbContext.reflect(w3, manifest, state, connection)
+                ctx = DbContext.reflect(w3, manifest, state, connection, bundles)
                 tables += len(ctx.tables)
                 for compare in COMPARERS:
                     report.findings += compare(ctx)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from web3 import Web3
 from web3.contract import Contract
 
+from api.audit.db_bundles import BundleSource
 from chain.audit.findings import Finding, plain
 from chain.audit.pack_facts import ModelFacts, read_model
 from chain.audit.state import ChainState
@@ -28,14 +29,16 @@ class DbContext:
     state: ChainState
     connection: Connection
     tables: dict[str, Table] = field(default_factory=dict)
+    bundles: BundleSource = field(default_factory=BundleSource)
     _models: dict[int, ModelFacts] = field(default_factory=dict)
 
     @classmethod
-    def reflect(cls, w3: Web3, manifest: Manifest, state: ChainState, connection: Connection) -> DbContext:
+    def reflect(cls, w3: Web3, manifest: Manifest, state: ChainState, connection: Connection,
+                bundles: BundleSource | None = None) -> DbContext:
         metadata = MetaData()
         names = inspect(connection).get_table_names()
         tables = {name: Table(name, metadata, autoload_with=connection) for name in names}
-        return cls(w3, manifest, state, connection, tables)
+        return cls(w3, manifest, state, connection, tables, bundles or BundleSource())
 
     def contract(self, name: str) -> Contract:
         return contract_handle(self.w3, self.manifest, name)

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from api.audit.db_bundles import AttestedPack, attest_bundle
 from api.audit.db_context import DbContext, differs, row_name
+from api.audit.db_pins import LOAN_FIELDS, pin_rows
 from api.audit.rates import level_table, rerun_filter
 from api.orchestrator.pipeline.chain_sync import event_dict
 from api.orchestrator.submission.fields import canonical_record
@@ -30,8 +32,6 @@ from chain.events import EventDecoder
 from chain.leaves import EXCLUDED_LEAF, PACK_ASSET_LEAF, SCORE_LEAF, SUBMITTED_ASSET_LEAF, asset_id, reason_id, record_hash
 
 COMMITTED = PACK_STATES.index("Committed")
-LOAN_FIELDS = ("loan_id", "borrower_id", "principal_minor", "outstanding_balance_minor", "annual_rate_bps",
-               "term_months", "origination_date", "maturity_date", "collateral_ids", "industry", "region")
 
 
 def compare_orchestrator(ctx: DbContext) -> list[Finding]:
@@ -88,13 +88,17 @@ def _assets(ctx: DbContext, pack: Mapping[str, Any]) -> list[Finding]:
     rows = _asset_rows(ctx, pack["id"])
     facts = read_pack(ctx.contract("AssetPack"), ctx.contract("ScoreRegistry"), pack["chain_pack_id"])
     model = ctx.model(facts.model_id)
-    named: list[Finding] = []
+    bundle = ctx.bundles.get(pack["chain_pack_id"])
+    attested = attest_bundle(facts, bundle) if bundle is not None else None
+    named = pin_rows(rows, attested, pack["id"], len(model.upper_edges)) if attested is not None else []
+    pinned = {f.subject for f in named}
     for r in rows:
         key = f"pack_id={pack['id']},row_no={r['asset.row_no']}"
         record = {name: r[f"asset.{name}"] for name in LOAN_FIELDS}
-        named += differs(f"asset[{key}]", "record", "0x" + bytes(r["asset.record_hash"]).hex(),
-                         "0x" + record_hash(canonical_record(record)).hex(),
-                         "the row's loan fields no longer hash to its committed record hash")
+        if f"asset[{key}]" not in pinned:  # an attested record names the field itself
+            named += differs(f"asset[{key}]", "record", "0x" + bytes(r["asset.record_hash"]).hex(),
+                             "0x" + record_hash(canonical_record(record)).hex(),
+                             "the row's loan fields no longer hash to its committed record hash")
         named += differs(f"asset[{key}]", "asset_id", asset_id(r["asset.loan_id"]), r["asset.asset_id"])
         if r.get("asset_score.score") is not None:
             named += differs(f"asset_score[{key}]", "level", level_of(r["asset_score.score"], model.upper_edges),
@@ -103,7 +107,7 @@ def _assets(ctx: DbContext, pack: Mapping[str, Any]) -> list[Finding]:
     named += _scores_on_chain(ctx, facts, rows, pack["id"])
     outcome = _outcomes(ctx, facts, model, rows, pack["id"])
     named += outcome
-    return named or _roots(facts, rows, pack)
+    return named or _roots(facts, rows, pack, attested, ctx.bundles.problems.get(pack["chain_pack_id"]))
 
 
 def _scores_on_chain(ctx: DbContext, facts: Any, rows: list[dict[str, Any]], pack_id: int) -> list[Finding]:
@@ -161,8 +165,16 @@ def _kept_root(rows: list[dict[str, Any]], kept: set[str]) -> str:
                             np.array([r["asset_score.level"] for r in part], np.uint8)], PACK_ASSET_LEAF)).lower()
 
 
-def _roots(facts: Any, rows: list[dict[str, Any]], pack: Mapping[str, Any]) -> list[Finding]:
-    """Roots the rows no longer give, when no row could be named."""
+def _roots(facts: Any, rows: list[dict[str, Any]], pack: Mapping[str, Any], attested: AttestedPack | None,
+           problem: str | None) -> list[Finding]:
+    """Roots the rows no longer give, when no row could be named (and why no bundle named one)."""
+    if attested is not None and attested.unproven:
+        why = (f"; the given bundle's {', '.join(attested.unproven)} leaves do not give the committed roots either "
+               "(exported after the change?): give a bundle published before it")
+    elif attested is None:
+        why = f"; no bundle for this pack ({problem})" if problem else "; give the pack's bundle to name the row"
+    else:
+        why = ""
     subject = f"pack[id={pack['id']}] rows"
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -192,7 +204,7 @@ def _roots(facts: Any, rows: list[dict[str, Any]], pack: Mapping[str, Any]) -> l
     found: list[Finding] = []
     for name, (root, columns, encoding) in trees.items():
         found += differs(subject, name, root, root_of(tree_of(columns, encoding)),
-                         "the rows give another root, and no single row could be named")
+                         "the rows give another root, and no single row could be named" + why)
     return found
 
 

@@ -22,6 +22,7 @@ from web3 import Web3
 from api.audit.bundle import iter_text_lines, read_pack_bundle
 from api.audit.chain_audit import audit_chain
 from api.audit.db_audit import audit_databases
+from api.audit.db_bundles import BundleSource, http_fetcher
 from api.audit.export_iot import export_iot_lines
 from api.audit.iot_audit import audit_iot, read_iot_bundle
 from api.audit.pack_audit import audit_pack
@@ -150,10 +151,24 @@ def chain(chain_url: CHAIN = None, manifest: MANIFEST = None, to_block: Annotate
 @app.command("db")
 @reports_errors
 def db(database_url: Annotated[list[str], typer.Option("--database-url", help="a platform database (repeatable)")],
-       chain_url: CHAIN = None, manifest: MANIFEST = None, json_out: JSON_OUT = None) -> None:
-    """Every database row that disagrees with the state rebuilt from the chain."""
+       chain_url: CHAIN = None, manifest: MANIFEST = None, json_out: JSON_OUT = None,
+       bundle: Annotated[list[Path] | None, typer.Option(
+           "--bundle", help="a pack bundle kept from its publication (repeatable; .jsonl or .jsonl.gz)")] = None,
+       api_url: Annotated[str | None, typer.Option("--api-url", help="fetch other packs' bundles here")] = None,
+       api_key: Annotated[str | None, typer.Option("--api-key", help="the auditor's API key")] = None) -> None:
+    """Every database row that disagrees with the state rebuilt from the chain.
+
+    Packs whose chain record is only roots (more than 256 assets) have their rows named through
+    published bundles, each used only where it rebuilds the on-chain roots.
+    """
     w3, deployment = _chain(chain_url, manifest)
-    _finish(audit_databases(w3, deployment, database_url), json_out)
+    if api_url and api_key:
+        with client(api_url, api_key) as http:
+            source = BundleSource.from_files(bundle or [], http_fetcher(http))
+            report = audit_databases(w3, deployment, database_url, bundles=source)
+    else:
+        report = audit_databases(w3, deployment, database_url, bundles=BundleSource.from_files(bundle or []))
+    _finish(report, json_out)
 
 
 @app.command("export-iot")

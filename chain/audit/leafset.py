@@ -52,3 +52,25 @@ def leaf_hashes_of(tree: StandardMerkleTree | None) -> list[str]:
 def published_leaves(tree: StandardMerkleTree | None) -> list[str]:
     """The leaf layer the platform publishes for ``tree`` (sorted, as in the tree)."""
     return sorted(leaf_hashes_of(tree))
+
+
+def authenticated_set(published: Sequence[str] | None, committed_root: str | None) -> frozenset[str] | None:
+    """The published leaf layer as a set, if it gives the committed root; else None (nothing proven)."""
+    if published is None or committed_root is None:
+        return None
+    if root_of_leaf_hashes(list(published)).lower() != committed_root.lower():
+        return None
+    return frozenset(h.lower() for h in published)
+
+
+def row_leaf_hashes(columns: Sequence[Any], encoding: Sequence[str]) -> list[str]:
+    """Each row's leaf hash (lower-case hex), in row order."""
+    return [h.lower() for h in leaf_hashes_of(tree_of(columns, encoding))]
+
+
+def first_committed(columns: Sequence[Any], encoding: Sequence[str], committed: frozenset[str]) -> int | None:
+    """Index of the first candidate row whose leaf the committed set holds (candidates as columns)."""
+    for index, leaf in enumerate(row_leaf_hashes(columns, encoding)):
+        if leaf in committed:
+            return index
+    return None

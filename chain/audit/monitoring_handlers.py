@@ -12,6 +12,9 @@ from chain.audit.handlers import hex32, register
 from chain.audit.state import ChainState
 from chain.events import EventRecord
 
+MEASURE_KINDS = ("weekly_reminders", "replacement_instruction")  # IPackMonitor.MeasureKind
+MEASURE_STATUSES = ("none", "open", "done", "escalated", "cancelled")  # IPackMonitor.MeasureStatus
+
 
 def _pack(s: ChainState, r: EventRecord) -> dict[str, Any]:
     packs = s.extra.setdefault("monitoring", {})
@@ -22,8 +25,10 @@ def _pack(s: ChainState, r: EventRecord) -> dict[str, Any]:
 def _cycle(s: ChainState, r: EventRecord) -> None:
     a = r.args
     _pack(s, r)["cycles"][a["cycle"]] = {"score_batch_id": a["scoreBatchId"], "bad_rate_ppm": a["badRatePpm"],
-                                         "psi_ppm": a["psiPpm"], "live_count": a["liveCount"],
-                                         "live_balance": a["liveBalance"], "level_counts": list(a["levelCounts"])}
+                                         "realised_bad_rate_ppm": a["realisedBadRatePpm"], "psi_ppm": a["psiPpm"],
+                                         "live_count": a["liveCount"], "live_balance": a["liveBalance"],
+                                         "level_counts": list(a["levelCounts"]),
+                                         "level_balances": list(a["levelBalances"])}
 
 
 def _trigger(s: ChainState, r: EventRecord) -> None:
@@ -33,19 +38,22 @@ def _trigger(s: ChainState, r: EventRecord) -> None:
 
 def _measure(s: ChainState, r: EventRecord) -> None:
     a = r.args
-    _pack(s, r)["measures"][a["measureId"]] = {"cycle": a["cycle"], "kind": a["kind"], "rule_id": hex32(a["ruleId"]),
-                                               "subject_count": a["subjectCount"], "status": 1}
+    _pack(s, r)["measures"][a["measureId"]] = {"cycle": a["cycle"], "kind": MEASURE_KINDS[a["kind"]],
+                                               "rule_id": hex32(a["ruleId"]), "subject_root": hex32(a["subjectRoot"]),
+                                               "subject_count": a["subjectCount"], "deadline": a["deadline"],
+                                               "status": "open"}
 
 
 def _measure_status(s: ChainState, r: EventRecord) -> None:
-    _pack(s, r)["measures"].setdefault(r.args["measureId"], {})["status"] = r.args["current"]
+    _pack(s, r)["measures"].setdefault(r.args["measureId"], {})["status"] = MEASURE_STATUSES[r.args["current"]]
 
 
 def _replacement(s: ChainState, r: EventRecord) -> None:
     a, pack = r.args, _pack(s, r)
     pack["replacements"][a["replacementId"]] = {"cycle": a["cycle"], "measure_id": a["measureId"],
                                                 "previous_root": hex32(a["previousRoot"]),
-                                                "new_root": hex32(a["newRoot"]), "swap_count": a["swapCount"]}
+                                                "new_root": hex32(a["newRoot"]), "out_root": hex32(a["outRoot"]),
+                                                "in_root": hex32(a["inRoot"]), "swap_count": a["swapCount"]}
     pack["current_root"] = hex32(a["newRoot"])
 
 

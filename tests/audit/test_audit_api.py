@@ -37,6 +37,17 @@ def test_only_the_auditor_gets_bundles(audit_world: AuditWorld, client, member: 
     assert client.get("/v1/audit/packs/999/bundle", headers=client.headers_for("auditor")).status_code == 404
 
 
+def test_a_client_that_accepts_gzip_gets_the_same_bundle_gzipped(audit_world: AuditWorld, client):
+    path = f"/v1/audit/packs/{audit_world.small_pack}/bundle"
+    auditor = client.headers_for("auditor")
+    plain = client.get(path, headers={**auditor, "Accept-Encoding": "identity"})
+    packed = client.get(path, headers={**auditor, "Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+    assert packed.text == plain.text  # httpx inflates it
+    assert int(packed.headers.get("content-length", 0)) < len(plain.content) or packed.num_bytes_downloaded < len(
+        plain.content)
+
+
 def test_an_attestation_is_signed_recorded_and_listed(audit_world: AuditWorld, client, chain_snapshot, tmp_path,
                                                       monkeypatch):
     assert client.get("/v1/attestations", headers=client.headers_for("financier")).status_code == 403

