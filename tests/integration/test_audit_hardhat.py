@@ -1,7 +1,7 @@
 """The auditor on the real Hardhat node, after a demo-like flow (two packs to Committed through the
 orchestrator, a product issued, subscribed and paid by the exchange, IoT telemetry anchored and a
 freeze): ``audit chain`` rebuilds exactly the state the APIs report, the published bundles verify,
-``audit db`` finds nothing, and the kept tree equals @openzeppelin/merkle-tree's with every proof
+``audit db`` finds nothing (and, given the big pack's bundle, names a changed score's row), and the kept tree equals @openzeppelin/merkle-tree's with every proof
 accepted by ``AssetPack.verifyAsset`` (MerkleProof.sol) on the node.
 
 Runs between a snapshot and a revert of the session's node.
@@ -20,11 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audit_support import build_audit_world  # noqa: E402
 from support import api_key  # noqa: E402
+from test_audit_db import row  # noqa: E402
+from test_audit_db_bundles import tamper  # noqa: E402
 from test_merkle_js_parity import run_reference  # noqa: E402
 
 from api.audit.bundle import read_pack_bundle  # noqa: E402
 from api.audit.chain_audit import audit_chain  # noqa: E402
 from api.audit.db_audit import audit_databases  # noqa: E402
+from api.audit.db_bundles import BundleSource  # noqa: E402
 from api.audit.pack_audit import audit_pack  # noqa: E402
 from chain.audit.leafset import published_leaves, tree_of  # noqa: E402
 from chain.backends import revert, snapshot  # noqa: E402
@@ -43,7 +46,7 @@ def world(hardhat_consortium, tmp_path):
         hardhat_consortium.resync()
 
 
-def test_the_auditor_rebuilds_what_the_platform_reports_on_hardhat(world):
+def test_the_auditor_rebuilds_what_the_platform_reports_on_hardhat(world, tmp_path):
     report, state = audit_chain(world.w3, world.manifest, page_blocks=25)
     assert report.findings == [], report.text()
     assert audit_databases(world.w3, world.manifest, world.urls(), state=state).findings == []
@@ -73,6 +76,15 @@ def test_the_auditor_rebuilds_what_the_platform_reports_on_hardhat(world):
     for pack_id, lines in bundles.items():
         assert audit_pack(world.w3, world.manifest, pack_id, read_pack_bundle(lines)).findings == []
     _kept_tree_matches_javascript_and_verifies_on_chain(world, read_pack_bundle(bundles[world.big_pack]))
+
+    (tmp_path / "tampered").mkdir()
+    folder = world.copy_databases(tmp_path / "tampered")
+    pack_id, = row(folder / "orchestrator.db", "SELECT id FROM pack WHERE chain_pack_id = ?", world.big_pack)
+    subject, field, chain_value, db_value = tamper(folder, pack_id, "score")
+    source = BundleSource([read_pack_bundle(lines) for lines in bundles.values()])
+    named = audit_databases(world.w3, world.manifest, world.urls(folder), state=state, bundles=source)
+    assert [(f.subject, f.field, f.expected, f.actual) for f in named.findings] == [
+        (subject, field, chain_value, db_value)], named.text()
 
 
 def _kept_tree_matches_javascript_and_verifies_on_chain(world, bundle) -> None:
