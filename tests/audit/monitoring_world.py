@@ -12,27 +12,20 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 
 TESTS = Path(__file__).resolve().parents[1]
 for folder in ("api", "monitoring"):
     if str(TESTS / folder) not in sys.path:
         sys.path.insert(0, str(TESTS / folder))
 
-from monitoring_support import issue_product, json_assets, make_app, simulate  # noqa: E402
+from monitoring_support import enough, issue_product, make_app, simulate, substitutes, swap  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 from support import make_world  # noqa: E402
 from testbed import build_consortium  # noqa: E402
 
 from api.monitoring.models import Holding  # noqa: E402
-from api.monitoring.simulation import InProcessBureauPublisher  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from chain.backends import connect  # noqa: E402
-from scoring.bad_rate import WeightBy  # noqa: E402
-from scoring.data.schema import CREDIT_RECORD  # noqa: E402
-from scoring.data.synthetic import generate_pack  # noqa: E402
-from scoring.monitoring.replacement import Candidate, evaluate_swap  # noqa: E402
-from scoring.monitoring.replacement import Holding as Swappable  # noqa: E402
 
 SHOCK = {"region": "east", "stress_multiplier": 8.0, "from_cycle": 2}
 
@@ -59,30 +52,6 @@ class MonitoredWorld:
         return [f"sqlite:///{target / 'orchestrator.db'}"]
 
 
-def _substitutes(api, world, as_of: date, count: int) -> list[dict]:
-    """Fresh loans scored at level 8 or safer, their records at the bureau dated ``as_of``."""
-    frame = generate_pack(count, seed=947, financier="sub", as_of=as_of)
-    records = frame[list(CREDIT_RECORD.names)].copy()
-    InProcessBureauPublisher(world.bureau).publish(records.assign(record_date=as_of.isoformat()), as_of)
-    levels = np.asarray(api.orchestrator.models.load().score(records).levels)
-    return [row for row, level in zip(json_assets(frame), levels) if level >= 8]
-
-
-def _enough(api, product_id: int, riskiest: list[Holding], available: int) -> int:
-    monitored = api.monitoring.service.product(product_id)
-    held = [Swappable(h.loan_id, h.level, h.balance_minor) for h in riskiest]
-    table = api.orchestrator.models.load().level_table
-    for count in range(10, available, 10):
-        out = riskiest[:count]
-        decision = evaluate_swap(held, [h.loan_id for h in out], [Candidate(f"c{i}", 9, h.balance_minor)
-                                                                    for i, h in enumerate(out)],
-                                 table=table, expected_bad_rate_ppm=monitored.expected_bad_rate_ppm,
-                                 weight_by=WeightBy(monitored.weight_by))
-        if decision.accepted:
-            return min(count + 20, available)
-    raise AssertionError("no swap brings the product within its target")
-
-
 def build_monitored_world(folder: Path) -> MonitoredWorld:
     consortium = build_consortium(connect("embedded"))
     settings = Settings(database_url=f"sqlite:///{folder / 'unused.db'}", chain_url="embedded")
@@ -97,11 +66,9 @@ def build_monitored_world(folder: Path) -> MonitoredWorld:
         with Session(api.orchestrator.engine) as session:
             live = sorted((h for h in session.exec(select(Holding).where(Holding.product_id == issued.product_id))
                            if h.status == "live"), key=lambda h: (h.level, h.loan_id))
-        good = _substitutes(api, world, date.fromisoformat(cycles[-1]["as_of"]), 1500)
-        count = max(_enough(api, issued.product_id, live, len(good)), len(instruction["loan_ids"]))
-        swaps = [{"out_loan_id": h.loan_id, "in": {**g, "outstanding_balance_minor": h.balance_minor,
-                                                   "principal_minor": max(g["principal_minor"], h.balance_minor)}}
-                 for h, g in zip(live[:count], good)]
+        good = substitutes(api, world, date.fromisoformat(cycles[-1]["as_of"]), 1500, seed=947)
+        count = max(enough(api, issued.product_id, live, len(good), step=10, margin=20), len(instruction["loan_ids"]))
+        swaps = [swap(h.loan_id, h.balance_minor, g) for h, g in zip(live[:count], good)]
         accepted = api.post(f"/v1/monitoring/products/{issued.product_id}/replacements", as_="financier",
                             key="audit", json={"measure_id": instruction["id"], "swaps": swaps})
         assert accepted.status_code == 201, accepted.text[:2000]

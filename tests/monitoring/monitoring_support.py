@@ -28,7 +28,11 @@ from api.orchestrator.app import create_app  # noqa: E402
 from api.orchestrator.pipeline.runner import Pipeline  # noqa: E402
 from api.services.issuance import DocumentFile, IssuanceService, ProductDesign, senior_subordinated  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from scoring.bad_rate import WeightBy  # noqa: E402
+from scoring.data.schema import CREDIT_RECORD  # noqa: E402
 from scoring.data.synthetic import generate_pack  # noqa: E402
+from scoring.monitoring.replacement import Candidate, evaluate_swap  # noqa: E402
+from scoring.monitoring.replacement import Holding as Swappable  # noqa: E402
 
 DOCUMENTS = (
     DocumentFile("prospectus", "prospectus.pdf", b"%PDF-1.7 prospectus of the monitored product"),
@@ -116,8 +120,42 @@ def simulate(api: Api, issued: Issued, *, shock: dict | None = None) -> dict:
     return response.json()
 
 
+def substitutes(api: Api, world: World, as_of: dt.date, count: int, *, seed: int = 946) -> list[dict]:
+    """Fresh loans of other borrowers scored at level 8 or safer, their records at the bureau dated ``as_of``."""
+    frame = generate_pack(count, seed=seed, financier="sub", as_of=as_of)
+    records = frame[list(CREDIT_RECORD.names)].copy()
+    InProcessBureauPublisher(world.bureau).publish(records.assign(record_date=as_of.isoformat()), as_of)
+    levels = api.orchestrator.models.load().score(records).levels
+    return [row for row, level in zip(json_assets(frame), levels) if level >= 8]
+
+
+def swap(out_loan: str, balance: int, loan: dict) -> dict:
+    """One pair of a replacement request: the substitute carries the replaced loan's balance."""
+    return {"out_loan_id": out_loan, "in": {**loan, "outstanding_balance_minor": balance,
+                                            "principal_minor": max(loan["principal_minor"], balance)}}
+
+
+def enough(api: Api, product_id: int, riskiest: list, available: int, *, step: int = 25,
+           margin: int | None = None) -> int:
+    """How many of the riskiest loans to swap (in steps) for the product to meet its target with level-9
+    substitutes, found with the pure rule check; the API calls of the tests are what is tested."""
+    monitored = api.monitoring.service.product(product_id)
+    held = [Swappable(h.loan_id, h.level, h.balance_minor) for h in riskiest]
+    table = api.orchestrator.models.load().level_table
+    for count in range(step, available, step):
+        out = riskiest[:count]
+        candidates = [Candidate(f"c{i}", 9, h.balance_minor) for i, h in enumerate(out)]
+        decision = evaluate_swap(held, [h.loan_id for h in out], candidates, table=table,
+                                 expected_bad_rate_ppm=monitored.expected_bad_rate_ppm,
+                                 weight_by=WeightBy(monitored.weight_by))
+        if decision.accepted:
+            return min(count + (step if margin is None else margin), available)  # substitutes are levels 8-10
+    raise AssertionError("no swap of the available substitutes brings the product within its target")
+
+
 def level_share(cycle: dict, levels: range = range(3)) -> float:
     return sum(cycle["level_counts"][i] for i in levels) / cycle["live_count"]
 
 
-__all__ = ["Api", "Issued", "issue_product", "json_assets", "level_share", "make_app", "simulate"]
+__all__ = ["Api", "Issued", "enough", "issue_product", "json_assets", "level_share", "make_app", "simulate",
+           "substitutes", "swap"]

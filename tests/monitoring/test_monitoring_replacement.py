@@ -7,34 +7,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
-from monitoring_support import issue_product, json_assets, make_app, simulate
+from monitoring_support import enough, issue_product, make_app, simulate, substitutes, swap
 from sqlmodel import Session, select
 
 from api.monitoring.models import Holding
-from api.monitoring.simulation import InProcessBureauPublisher
 from chain.leaves import from_hex32
-from scoring.data.schema import CREDIT_RECORD
-from scoring.bad_rate import WeightBy
-from scoring.data.synthetic import generate_pack
-from scoring.monitoring.replacement import Candidate, evaluate_swap
-from scoring.monitoring.replacement import Holding as Swappable
 
 SHOCK = {"region": "east", "stress_multiplier": 8.0, "from_cycle": 3}
-
-
-def substitutes(api, world, as_of: date, count: int) -> list[dict]:
-    """Fresh loans of other borrowers scored at level 8 or safer, their records at the bureau dated ``as_of``."""
-    frame = generate_pack(count, seed=946, financier="sub", as_of=as_of)
-    records = frame[list(CREDIT_RECORD.names)].copy()
-    InProcessBureauPublisher(world.bureau).publish(records.assign(record_date=as_of.isoformat()), as_of)
-    levels = np.asarray(api.orchestrator.models.load().score(records).levels)
-    return [row for row, level in zip(json_assets(frame), levels) if level >= 8]
-
-
-def swap(out_loan: str, balance: int, loan: dict) -> dict:
-    return {"out_loan_id": out_loan, "in": {**loan, "outstanding_balance_minor": balance,
-                                            "principal_minor": max(loan["principal_minor"], balance)}}
 
 
 def verify(monitor, view: str, key: int, proof: dict) -> bool:
@@ -110,20 +89,3 @@ def test_refused_swaps_change_nothing_and_an_accepted_one_is_provable(world, tmp
 
 def issued_expected(cycles: list[dict]) -> int:
     return cycles[-1]["expected_bad_rate_ppm"]
-
-
-def enough(api, product_id: int, riskiest: list[Holding], available: int) -> int:
-    """How many of the riskiest loans to swap (in steps of 25) for the product to meet its target with
-    level-9 substitutes, found with the pure rule check; the API calls above and below are the test."""
-    monitored = api.monitoring.service.product(product_id)
-    held = [Swappable(h.loan_id, h.level, h.balance_minor) for h in riskiest]
-    table = api.orchestrator.models.load().level_table
-    for count in range(25, available, 25):
-        out = riskiest[:count]
-        candidates = [Candidate(f"c{i}", 9, h.balance_minor) for i, h in enumerate(out)]
-        decision = evaluate_swap(held, [h.loan_id for h in out], candidates, table=table,
-                                 expected_bad_rate_ppm=monitored.expected_bad_rate_ppm,
-                                 weight_by=WeightBy(monitored.weight_by))
-        if decision.accepted:
-            return min(count + 25, available)  # a margin: the substitutes' levels are 8 to 10, not all 9
-    raise AssertionError("no swap of the available substitutes brings the product within its target")
