@@ -60,10 +60,16 @@ def hardhat_consortium(hardhat_w3: Web3) -> Consortium:
 
 @pytest.fixture
 def node_state(hardhat_consortium: Consortium) -> Iterator[Consortium]:
-    """The session's node, brought back to its state before the test afterwards (its clock too)."""
+    """The session's node, brought back to its state before the test afterwards, with the members the
+    test consortium knows (a test may admit more)."""
     token = snapshot(hardhat_consortium.w3)
+    members, senders = dict(hardhat_consortium.manifest.members), dict(hardhat_consortium.senders)
     try:
         yield hardhat_consortium
     finally:
         revert(hardhat_consortium.w3, token)
+        hardhat_consortium.manifest.members.clear()
+        hardhat_consortium.manifest.members.update(members)
+        hardhat_consortium.senders.clear()
+        hardhat_consortium.senders.update(senders)
         hardhat_consortium.resync()

@@ -30,20 +30,14 @@ from api.audit.db_audit import audit_databases  # noqa: E402
 from api.audit.db_bundles import BundleSource  # noqa: E402
 from api.audit.pack_audit import audit_pack  # noqa: E402
 from chain.audit.leafset import published_leaves, tree_of  # noqa: E402
-from chain.backends import revert, snapshot  # noqa: E402
 from chain.leaves import PACK_ASSET_LEAF, asset_id, from_hex32  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def world(hardhat_consortium, tmp_path):
-    token = snapshot(hardhat_consortium.w3)
-    try:
-        yield build_audit_world(tmp_path, hardhat_consortium)
-    finally:
-        revert(hardhat_consortium.w3, token)
-        hardhat_consortium.resync()
+def world(node_state, tmp_path):
+    yield build_audit_world(tmp_path, node_state)
 
 
 def test_the_auditor_rebuilds_what_the_platform_reports_on_hardhat(world, tmp_path):
