@@ -43,10 +43,6 @@ if TYPE_CHECKING:
     from api.monitoring.service import MonitoringService
 
 
-class _Resumed(Exception):
-    pass
-
-
 def request_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -174,21 +170,18 @@ def _commit(service: MonitoringService, product: MonitoredProduct, row: Replacem
             if measure is None or measure.product_id != product.product_id or measure.kind != "replacement_instruction":
                 raise InvalidInputError(f"measure_id {row.measure_id} is not a replacement instruction of this product")
             measure_chain_id = measure.chain_measure_id or 0
-        try:
-            if row.id is not None:  # resumed: the row and the claims were stored before the chain write
-                raise _Resumed
-            session.add(row)
-            session.flush()
-            n = len(ins)
-            insert_columns(session, "loan_claim", {"loan_id": [s["in"]["loan_id"] for s in ins],
-                                                   "pack_id": np.full(n, product.pack_id, dtype=np.int64),
-                                                   "row_no": np.zeros(n, dtype=np.int64)})
-            session.commit()
-        except _Resumed:
-            pass
-        except IntegrityError:
-            session.rollback()
-            raise ConflictError("a substitute loan id is already held by a live pack") from None
+        if row.id is None:  # a resumed swap stored its row and claims before its chain write
+            try:
+                session.add(row)
+                session.flush()
+                n = len(ins)
+                insert_columns(session, "loan_claim", {"loan_id": [s["in"]["loan_id"] for s in ins],
+                                                       "pack_id": np.full(n, product.pack_id, dtype=np.int64),
+                                                       "row_no": np.zeros(n, dtype=np.int64)})
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                raise ConflictError("a substitute loan id is already held by a live pack") from None
     old_ids = [bytes(v) for v in leaving.set_index("loan_id").loc[[s["out_loan_id"] for s in ins], "asset_id"]]
     sent = service.chain.record_replacement(
         service.scorer, product.chain_pack_id, product.cycles_done, measure_chain_id, previous_root=previous,

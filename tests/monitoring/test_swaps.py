@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from monitoring_support import enough, issue_product, make_app, simulate, substitutes, swap
 from sqlmodel import Session, select
 
@@ -22,7 +23,7 @@ def verify(monitor, view: str, key: int, proof: dict) -> bool:
                                             leaf["score"], leaf["level"], [from_hex32(p) for p in proof["proof"]]).call()
 
 
-def test_refused_swaps_change_nothing_and_an_accepted_one_is_provable(world, tmp_path):
+def test_refused_swaps_change_nothing_and_an_accepted_one_is_provable(world, tmp_path, monkeypatch):
     client, api = make_app(world, tmp_path)
     with client:
         issued = issue_product(api, world, n=2000, seed=46)
@@ -61,6 +62,18 @@ def test_refused_swaps_change_nothing_and_an_accepted_one_is_provable(world, tmp
         assert monitor.functions.currentRoot(pack).call() == root_before  # refusals changed nothing
         assert monitor.functions.replacementCount().call() == 0
 
+        # The process dies right after the chain took the swap: the retry adopts it, nothing is sent twice.
+        chain = api.monitoring.service.chain
+        real = chain.record_replacement
+
+        def dies_after(*args, **kwargs):
+            real(*args, **kwargs)
+            raise ConnectionError("the process died before storing the replacement")
+
+        monkeypatch.setattr(chain, "record_replacement", dies_after)
+        with pytest.raises(ConnectionError):
+            api.post(url, as_="financier", key="accepted", json=body(count))
+        monkeypatch.setattr(chain, "record_replacement", real)
         accepted = api.post(url, as_="financier", key="accepted", json=body(count))
         assert accepted.status_code == 201, accepted.text[:2000]
         result = accepted.json()
@@ -73,6 +86,7 @@ def test_refused_swaps_change_nothing_and_an_accepted_one_is_provable(world, tmp
         status = api.get(f"/v1/monitoring/products/{product}/measures", as_="exchange").json()
         investor_replace = api.post(url, as_="investor", key="x", json=body(1))
 
+    assert monitor.functions.replacementCount().call() == 1
     root_after = monitor.functions.currentRoot(pack).call()
     assert root_after != root_before and "0x" + root_after.hex() == result["new_root"]
     replacement = result["chain_replacement_id"]
