@@ -11,7 +11,8 @@ Kinds:
   above `threshold_ppm`, decided exactly as level_weight x 1e6 > threshold x total.
   Affected: the loans in the listed levels.
 - ``bad_rate_above_expected``: the current weighted bad rate (ppm) is strictly above the
-  pack's expected rate. Affected: the loans in levels 1-3 (the riskiest), the ones a
+  pack's expected rate plus threshold_ppm, a materiality margin (0 by default: the patent's
+  rule; a pack filtered to just under its target otherwise trips on ordinary drift). Affected: the loans in levels 1-3 (the riskiest), the ones a
   remediation would look at first.
 - ``psi_above``: the score PSI is strictly above threshold_ppm / 1e6 (the float PSI is
   compared exactly, as a Fraction). Affected: the loans in levels 1-3, as above.
@@ -212,10 +213,11 @@ def _risky(facts: CycleFacts) -> list[AssetState]:
 
 
 def _bad_rate(rule: TriggerRule, facts: CycleFacts) -> Firing | None:
-    if not facts.bad_rate_ppm > facts.expected_bad_rate_ppm:
+    # threshold_ppm is a materiality margin above the expected rate (0, the patent's rule, by default).
+    if not facts.bad_rate_ppm > facts.expected_bad_rate_ppm + rule.threshold_ppm:
         return None
     evidence = {"bad_rate_ppm": int(facts.bad_rate_ppm), "expected_bad_rate_ppm": int(facts.expected_bad_rate_ppm),
-                "per_level": _per_level(facts.assets)}
+                "margin_ppm": int(rule.threshold_ppm), "per_level": _per_level(facts.assets)}
     return _firing(rule, evidence, _risky(facts))
 
 

@@ -67,6 +67,14 @@ def test_bad_rate_fires_only_above_the_expected_rate_and_names_the_risky_loans()
     assert firing.evidence["bad_rate_ppm"] == 60_001
 
 
+def test_a_bad_rate_margin_fires_only_beyond_expected_plus_margin() -> None:
+    margin = TriggerRule("bad_rate_material", "bad_rate_above_expected", threshold_ppm=2_000)
+    assets = pack(3, 7)
+    assert evaluate([margin], facts(assets, bad_rate_ppm=62_000, expected=60_000)) == []
+    (firing,) = evaluate([margin], facts(assets, bad_rate_ppm=62_001, expected=60_000))
+    assert firing.evidence["margin_ppm"] == 2_000
+
+
 def test_psi_fires_strictly_above_a_quarter() -> None:
     assert evaluate([PSI], facts(pack(1, 9), psi=0.25)) == []
     (firing,) = evaluate([PSI], facts(pack(1, 9), psi=0.2500001))
