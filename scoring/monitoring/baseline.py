@@ -17,12 +17,12 @@ import pandas as pd
 from scoring.monitoring.stability import (
     MISSING_LABEL,
     StabilityResult,
-    _category_counts,
-    _is_categorical,
-    _result,
     bin_labels,
     binned_counts,
+    category_counts,
+    is_categorical,
     quantile_edges,
+    stability_of,
 )
 
 DEFAULT_BINS = 10
@@ -43,7 +43,7 @@ class FeatureBins:
         known = list(self.categories)
         new = sorted(set(values.dropna().astype(str)) - set(known))
         expected = np.asarray(list(self.counts[:-1]) + [0] * len(new) + [self.counts[-1]], dtype=np.int64)
-        return expected, _category_counts(values, known + new), (*known, *new, MISSING_LABEL)
+        return expected, category_counts(values, known + new), (*known, *new, MISSING_LABEL)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "edges": list(self.edges), "categories": list(self.categories),
@@ -51,11 +51,11 @@ class FeatureBins:
 
     @classmethod
     def of(cls, values: pd.Series, bins: int = DEFAULT_BINS) -> FeatureBins:
-        if _is_categorical(values):
+        if is_categorical(values):
             categories = tuple(str(c) for c in (values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype)
                                                  else pd.unique(values.dropna().astype(str))))
             return cls("categorical", categories=categories,
-                       counts=tuple(int(c) for c in _category_counts(values, list(categories))))
+                       counts=tuple(int(c) for c in category_counts(values, list(categories))))
         edges = quantile_edges(values, bins)
         return cls("numeric", edges=tuple(float(e) for e in edges),
                    counts=tuple(int(c) for c in binned_counts(values, edges)))
@@ -84,7 +84,7 @@ def baseline_of(scores: object, records: pd.DataFrame, features: Sequence[str], 
 
 def _stability(bins: FeatureBins, values: pd.Series) -> StabilityResult:
     expected, actual, labels = bins.current_counts(values)
-    return _result(expected, actual, labels)
+    return stability_of(expected, actual, labels)
 
 
 def score_stability(baseline: Baseline, scores: object) -> StabilityResult:

@@ -128,7 +128,8 @@ class StabilityResult:
         return psi_ppm(self.value)
 
 
-def _result(expected: np.ndarray, actual: np.ndarray, labels: Sequence[str]) -> StabilityResult:
+def stability_of(expected: np.ndarray, actual: np.ndarray, labels: Sequence[str]) -> StabilityResult:
+    """The PSI of binned counts, with its band and the bins (also used on stored baselines)."""
     value = psi(expected, actual)
     return StabilityResult(value, psi_band(value), tuple(int(c) for c in expected), tuple(int(c) for c in actual),
                            tuple(labels))
@@ -136,15 +137,17 @@ def _result(expected: np.ndarray, actual: np.ndarray, labels: Sequence[str]) -> 
 
 def _numeric_result(baseline: object, current: object, bins: int) -> StabilityResult:
     edges = quantile_edges(baseline, bins)
-    return _result(binned_counts(baseline, edges), binned_counts(current, edges), bin_labels(edges))
+    return stability_of(binned_counts(baseline, edges), binned_counts(current, edges), bin_labels(edges))
 
 
-def _is_categorical(column: pd.Series) -> bool:
+def is_categorical(column: pd.Series) -> bool:
+    """Whether a feature is binned by category rather than by quantile."""
     return (isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column)
             or pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column))
 
 
-def _category_counts(column: pd.Series, categories: list[str]) -> np.ndarray:
+def category_counts(column: pd.Series, categories: list[str]) -> np.ndarray:
+    """Counts of each category, in the order given, then of missing values."""
     present = column.dropna().astype(str).value_counts()
     return np.array([int(present.get(c, 0)) for c in categories] + [int(column.isna().sum())], dtype=np.int64)
 
@@ -156,7 +159,7 @@ def _categorical_result(baseline: pd.Series, current: pd.Series) -> StabilityRes
         known = [str(c) for c in baseline.cat.categories]
     new = sorted(set(current.dropna().astype(str)) - set(known))
     categories = known + new
-    return _result(_category_counts(baseline, categories), _category_counts(current, categories),
+    return stability_of(category_counts(baseline, categories), category_counts(current, categories),
                    (*categories, MISSING_LABEL))
 
 
@@ -168,7 +171,7 @@ def csi(baseline: pd.DataFrame, current: pd.DataFrame, features: Sequence[str],
         for name, frame in (("baseline", baseline), ("current", current)):
             if feature not in frame.columns:
                 raise ScoringValueError(f"feature {feature!r} is missing from the {name} records")
-        if _is_categorical(baseline[feature]):
+        if is_categorical(baseline[feature]):
             results[feature] = _categorical_result(baseline[feature], current[feature])
         else:
             results[feature] = _numeric_result(baseline[feature], current[feature], bins)
