@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bureau.anchor import CreditAnchor
 from api.bureau.bootstrap import build_service
-from api.bureau.entries import entries_to_columns
 from api.bureau.gc_pause import gc_paused
 from api.bureau.intake import frame_from_csv, parse_json_body
 from api.bureau.keys import authenticate
@@ -97,10 +96,12 @@ def get_record(borrower_id: str, service: ServiceDep, _key: ReaderDep) -> Respon
 def lookup_records(request: LookupRequest, service: ServiceDep, _key: ReaderDep) -> Response:
     """Latest committed records of many borrowers; unknown borrowers are listed under ``missing``."""
     with gc_paused():
-        entries, missing = service.lookup(request.borrower_ids, proofs=request.proofs)
         if request.layout == "columns":
-            return _json({"columns": entries_to_columns(list(entries.values()), with_proofs=request.proofs),
-                          "missing": missing})
+            found = service.lookup_columns(request.borrower_ids, proofs=request.proofs)
+            known = set(found.borrower_id)
+            missing = [borrower for borrower in dict.fromkeys(request.borrower_ids) if borrower not in known]
+            return _json({"columns": found.to_wire(), "missing": missing})
+        entries, missing = service.lookup(request.borrower_ids, proofs=request.proofs)
         return _json({"records": [entry.to_dict() for entry in entries.values()], "missing": missing})
 
 

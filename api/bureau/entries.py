@@ -99,22 +99,78 @@ class BatchInfo:
 ENTRY_COLUMNS = ("borrower_id", "record_json", "salt", "salted_hash", "batch_id", "batch_root", "leaf_index", "as_of")
 
 
-def entries_to_columns(entries: list[BureauEntry], *, with_proofs: bool) -> dict[str, list]:
-    columns: dict[str, list] = {name: [getattr(entry, name) for entry in entries] for name in ENTRY_COLUMNS}
-    columns["as_of"] = [day.isoformat() for day in columns["as_of"]]
-    if with_proofs:
-        columns["proof"] = [list(entry.proof) if entry.proof is not None else None for entry in entries]
-    return columns
+@dataclass(frozen=True)
+class EntryColumns:
+    """Many bureau entries column by column, in one order: what a bulk look-up answers.
 
+    The million-borrower credit check works on these columns directly (hashing, comparing and
+    parsing a column at a time) instead of on one ``BureauEntry`` per borrower.
+    """
 
-def entries_from_columns(columns: dict[str, list]) -> list[BureauEntry]:
-    count = len(columns["borrower_id"])
-    proofs = columns.get("proof") or [None] * count
-    if any(len(columns[name]) != count for name in ENTRY_COLUMNS) or len(proofs) != count:
-        raise ValueError("the columns of a look-up answer differ in length")
-    return [
-        BureauEntry(borrower, record_json, salt, salted_hash, int(batch_id), batch_root, int(leaf_index),
-                    dt.date.fromisoformat(as_of), tuple(proof) if proof is not None else None)
-        for borrower, record_json, salt, salted_hash, batch_id, batch_root, leaf_index, as_of, proof in zip(
-            *(columns[name] for name in ENTRY_COLUMNS), proofs)
-    ]
+    borrower_id: list[str]
+    record_json: list[str]
+    salt: list[str]
+    salted_hash: list[str]
+    batch_id: list[int]
+    batch_root: list[str]
+    leaf_index: list[int]
+    as_of: list[dt.date]
+    proof: list[tuple[str, ...] | None] | None = None  # None: no proofs were asked for
+
+    def __len__(self) -> int:
+        return len(self.borrower_id)
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple], proofs: list[tuple[str, ...] | None] | None = None) -> EntryColumns:
+        """From rows of the eight ``ENTRY_COLUMNS`` values (one ``zip`` per column, no object per row)."""
+        if not rows:
+            return cls([], [], [], [], [], [], [], [], proofs)
+        return cls(*(list(column) for column in zip(*rows)), proofs)
+
+    @classmethod
+    def of_entries(cls, entries: list[BureauEntry]) -> EntryColumns:
+        proofs = [entry.proof for entry in entries]
+        return cls.of_rows([entry[:8] for entry in entries], proofs if any(p is not None for p in proofs) else None)
+
+    def entries(self) -> list[BureauEntry]:
+        proofs = self.proof or [None] * len(self)
+        return [BureauEntry(*row, proof) for row, proof in zip(zip(*(getattr(self, name) for name in ENTRY_COLUMNS)),
+                                                              proofs)]
+
+    @classmethod
+    def concat(cls, parts: list[EntryColumns]) -> EntryColumns:
+        if len(parts) == 1:
+            return parts[0]
+        joined = [[value for part in parts for value in getattr(part, name)] for name in ENTRY_COLUMNS]
+        with_proofs = any(part.proof is not None for part in parts)
+        proofs = [proof for part in parts for proof in (part.proof or [None] * len(part))] if with_proofs else None
+        return cls(*joined, proofs)
+
+    def take(self, positions: list[int]) -> EntryColumns:
+        pick = [getattr(self, name) for name in ENTRY_COLUMNS]
+        proofs = None if self.proof is None else [self.proof[i] for i in positions]
+        return EntryColumns(*([column[i] for i in positions] for column in pick), proofs)
+
+    def to_wire(self) -> dict[str, list]:
+        columns: dict[str, list] = {name: getattr(self, name) for name in ENTRY_COLUMNS}
+        columns["as_of"] = [day.isoformat() for day in self.as_of]
+        if self.proof is not None:
+            columns["proof"] = [list(proof) if proof is not None else None for proof in self.proof]
+        return columns
+
+    @classmethod
+    def from_wire(cls, columns: dict[str, list]) -> EntryColumns:
+        """The wire form back; raises ValueError, KeyError or TypeError on a malformed answer."""
+        count = len(columns["borrower_id"])
+        proofs = columns.get("proof")
+        if any(not isinstance(columns[name], list) or len(columns[name]) != count for name in ENTRY_COLUMNS) or (
+                proofs is not None and len(proofs) != count):
+            raise ValueError("the columns of a look-up answer differ in length")
+        for name in ("borrower_id", "record_json", "salt", "salted_hash", "batch_root"):
+            if not all(type(value) is str for value in columns[name]):
+                raise ValueError(f"column {name} holds a value that is not a string")
+        return cls(columns["borrower_id"], columns["record_json"], columns["salt"], columns["salted_hash"],
+                   [int(value) for value in columns["batch_id"]], columns["batch_root"],
+                   [int(value) for value in columns["leaf_index"]],
+                   [dt.date.fromisoformat(value) for value in columns["as_of"]],
+                   None if proofs is None else [tuple(p) if p is not None else None for p in proofs])

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from api.bureau import store
 from api.bureau.anchor import CreditAnchor
 from api.bureau.commitments import BatchPlan, leaf_tree_indices, plan_batch, proof_from_nodes
-from api.bureau.entries import BatchInfo, BureauEntry
+from api.bureau.entries import BatchInfo, BureauEntry, EntryColumns
 from api.bureau.gc_pause import gc_paused
 from api.bureau.intake import canonical_batch
 from api.bureau.models import CreditBatch
@@ -34,7 +34,7 @@ Progress = Callable[[str], None]
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 class BureauService:
@@ -141,6 +141,19 @@ class BureauService:
                                chain_batch_id, root, batch_pk) in rows.items()
             }
         return entries, [borrower for borrower in unique if borrower not in rows]
+
+    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False) -> EntryColumns:
+        """``lookup`` for bulk callers: the found borrowers' entries as columns (no object per entry)."""
+        self._check_lookup_size(len(borrower_ids))
+        with gc_paused():
+            with Session(self.engine) as session:
+                rows = list(store.latest_records(session.connection(), list(dict.fromkeys(borrower_ids))).values())
+                trees = {pk: self._nodes(session, pk) for pk in {row[9] for row in rows}} if proofs else {}
+            found = [(borrower, record_json, salt, salted_hash, chain_batch_id, root, leaf_index, record_date)
+                     for (borrower, record_date, leaf_index, _, salt, salted_hash, record_json, chain_batch_id, root,
+                          _) in rows]
+            paths = [tuple(proof_from_nodes(trees[row[9]], row[3])) for row in rows] if proofs else None
+            return EntryColumns.of_rows(found, paths)
 
     def record(self, borrower_id: str) -> BureauEntry:
         entries, _ = self.lookup([borrower_id], proofs=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
 from scoring.grading import LevelTable
+
+if TYPE_CHECKING:
+    from api.services.credit_check import CreditColumns
 
 
 class Verdict(Protocol):
@@ -34,6 +37,10 @@ class CreditSource(Protocol):
 
     def check(self, borrower_ids: Sequence[str], *, today: date) -> list[Verdict]:
         """One verdict per borrower id, in the order given."""
+        ...
+
+    def check_columns(self, borrower_ids: Sequence[str], *, today: date) -> CreditColumns:
+        """The same check of many borrowers as columns, with the verified records as one table."""
         ...
 
 

@@ -93,11 +93,13 @@ class BureauCreditSource:
         return self._client
 
     def check(self, borrower_ids: Sequence[str], *, today: date) -> list[Verdict]:
-        from api.services.credit_check import check_credit
+        return self.check_columns(borrower_ids, today=today).verdicts(list(borrower_ids))
 
-        client = self.bureau_client()
-        return check_credit(
-            client, self._platform.contract("CreditRegistry"), list(borrower_ids), today=today,
+    def check_columns(self, borrower_ids: Sequence[str], *, today: date) -> Any:
+        from api.services.credit_check import check_credit_columns
+
+        return check_credit_columns(
+            self.bureau_client(), self._platform.contract("CreditRegistry"), list(borrower_ids), today=today,
             max_age_days=self._settings.credit_max_age_days, stale_policy=self._settings.stale_policy,
             stale_weight_ppm=self._settings.stale_weight_ppm,
         )
@@ -118,8 +120,10 @@ class RegisteredScorecard:
 
         batch = score_assets(self.scorecard, records, self.level_table.edges)
         features = batch.reason_features
-        codes = [";".join(features[i] for i in row if i >= 0) for row in np.asarray(batch.reason_codes).tolist()]
-        return Scores(batch.scores, batch.levels, batch.pd_ppm, codes)
+        distinct, which = np.unique(np.asarray(batch.reason_codes).reshape(len(batch.scores), -1), axis=0,
+                                    return_inverse=True)  # a few hundred combinations among a million assets
+        texts = np.asarray([";".join(features[i] for i in row if i >= 0) for row in distinct.tolist()], dtype=object)
+        return Scores(batch.scores, batch.levels, batch.pd_ppm, texts[which.reshape(-1)].tolist())
 
 
 class RegistryModelSource:

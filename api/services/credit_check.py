@@ -14,25 +14,32 @@ rebuilds the tree and compares its root with the chain's: every record is then c
 comparing its hash with the leaf at its position, with no proof at all. Otherwise each record's
 Merkle proof is verified. If rebuilt leaves do not give the on-chain root (a tampered bureau
 database), the batch falls back to per-record proofs, so each bad record is pinned down.
+
+A pack's million borrowers are checked column by column (``check_credit_columns``): the
+bureau answers columns, the salted hashes are recomputed and compared as matrices, and the
+verified records are decoded at once into a typed table (``credit_records``), which is what the
+scorer takes. ``check_credit`` gives the same answer as one ``CreditVerdict`` per borrower.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import httpx
 import numpy as np
+import pandas as pd
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 
-from api.bureau.entries import BureauEntry, entries_from_columns
+from api.bureau.entries import BureauEntry, EntryColumns
 from api.bureau.gc_pause import gc_paused
 from api.bureau.service import BureauService
 from api.errors import PlatformError
+from api.services.credit_records import parse_records
 from chain.errors import ContractRevertError
 from chain.leaves import CREDIT_LEAF, from_hex32, salted_record_hashes, to_hex32
 from chain.merkle import StandardMerkleTree, standard_leaf_hash, verify_proof
@@ -42,14 +49,22 @@ from scoring.credit_policy import (
     BORROWER_MISMATCH,
     HASH_MISMATCH,
     UNKNOWN_BATCH,
-    CreditDecision,
     CreditFacts,
     CreditPolicy,
     decide,
 )
 
-__all__ = ["BureauClient", "BureauEntry", "BulkBureauClient", "CreditVerdict", "HttpBureauClient",
-           "InProcessBureauClient", "check_credit"]
+__all__ = [
+    "BulkBureauClient",
+    "BureauClient",
+    "BureauEntry",
+    "CreditColumns",
+    "CreditVerdict",
+    "HttpBureauClient",
+    "InProcessBureauClient",
+    "check_credit",
+    "check_credit_columns",
+]
 
 #: Rebuild a batch's tree from its leaves when at least this share of it is being checked:
 #: about what 20-odd proof hashes per record cost against two hashes per leaf of the batch.
@@ -79,6 +94,8 @@ class BulkBureauClient(Protocol):
     """A bureau client that also serves whole batches, for checking many records at once."""
 
     def lookup(self, borrower_ids: Sequence[str], *, proofs: bool = True) -> dict[str, BureauEntry]: ...
+
+    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False) -> EntryColumns: ...
 
     def batch_leaves(self, batch_id: int) -> bytes: ...
 
@@ -115,16 +132,19 @@ class HttpBureauClient:
         return response
 
     def lookup(self, borrower_ids: Sequence[str], *, proofs: bool = True) -> dict[str, BureauEntry]:
-        entries: dict[str, BureauEntry] = {}
+        return {entry.borrower_id: entry for entry in self.lookup_columns(borrower_ids, proofs=proofs).entries()}
+
+    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False) -> EntryColumns:
+        """The found borrowers' entries as columns, a page of ids per request."""
+        pages: list[EntryColumns] = []
         for page in _pages(list(borrower_ids), self.page_size):
             request = {"borrower_ids": page, "proofs": proofs, "layout": "columns"}
             body = self._checked(self._http.post("/v1/records/lookup", json=request)).json()
             try:
-                found = entries_from_columns(body["columns"])
+                pages.append(EntryColumns.from_wire(body["columns"]))
             except (KeyError, TypeError, ValueError) as exc:
                 raise PlatformError(f"the bureau's look-up answer is malformed: {exc!r}") from None
-            entries.update((entry.borrower_id, entry) for entry in found)
-        return entries
+        return EntryColumns.concat(pages)
 
     def batch_leaves(self, batch_id: int) -> bytes:
         return self._checked(self._http.get(f"/v1/batches/{batch_id}/leaves")).content
@@ -150,6 +170,10 @@ class InProcessBureauClient:
         for page in _pages(list(borrower_ids), self.page_size):
             entries.update(self.service.lookup(page, proofs=proofs)[0])
         return entries
+
+    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False) -> EntryColumns:
+        return EntryColumns.concat([self.service.lookup_columns(page, proofs=proofs)
+                                    for page in _pages(list(borrower_ids), self.page_size)])
 
     def batch_leaves(self, batch_id: int) -> bytes:
         return self.service.leaves(batch_id)[1]
@@ -183,23 +207,19 @@ def _hex32_or_none(value: Any) -> bytes | None:
         return None
 
 
-def _hex32_column(values: list[Any]) -> list[bytes | None]:
-    """0x-hex bytes32 values as bytes (None where malformed): one ``fromhex`` when all are well formed."""
+def _hex32_matrix(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """0x-hex bytes32 values as an (n, 32) uint8 matrix and a mask of the well-formed ones (zeros
+    elsewhere): one ``fromhex`` when all are well formed, as they are unless someone tampered."""
     if all(type(value) is str and len(value) == 66 and value[:2] == "0x" for value in values):
         try:
             raw = bytes.fromhex("".join([value[2:] for value in values]))
-            return [raw[start : start + 32] for start in range(0, len(raw), 32)]
+            return np.frombuffer(raw, dtype=np.uint8).reshape(len(values), 32), np.ones(len(values), dtype=bool)
         except ValueError:
             pass
-    return [_hex32_or_none(value) for value in values]
-
-
-def _recomputed_hashes(entries: list[BureauEntry]) -> list[bytes | None]:
-    """keccak256(salt ‖ keccak256(record JSON)) of each entry; None where the salt is malformed."""
-    salts = _hex32_column([entry.salt for entry in entries])
-    joined = b"".join([salt or bytes(32) for salt in salts])
-    hashes = salted_record_hashes(joined, [entry.record_json.encode() for entry in entries])
-    return [hashes[i * 32 : (i + 1) * 32] if salt is not None else None for i, salt in enumerate(salts)]
+    parsed = [_hex32_or_none(value) for value in values]
+    ok = np.fromiter((value is not None for value in parsed), dtype=bool, count=len(values))
+    raw = b"".join(value if value is not None else bytes(32) for value in parsed)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(values), 32), ok
 
 
 def _tree_root(leaves: bytes) -> bytes | None:
@@ -218,99 +238,198 @@ def _proof_holds(root: bytes, salted_hash: bytes, proof: Sequence[str] | None) -
         return False
 
 
-def _included(client: Any, batch_id: int, root: bytes, items: list[tuple[BureauEntry, bytes]],
-              record_count: int) -> list[bool]:
-    """Whether each (entry, verified salted hash) is a leaf of the batch committed with ``root``."""
+def _included(client: Any, batch_id: int, root: bytes, record_count: int, values: np.ndarray,
+              leaf_index: np.ndarray, proofs: list[Sequence[str] | None] | None) -> np.ndarray:
+    """Whether each verified salted hash (rows of ``values``) is a leaf of the batch committed with ``root``."""
     bulk = isinstance(client, BulkBureauClient)
-    if bulk and len(items) >= DENSE_SHARE * record_count:
+    if bulk and len(values) >= DENSE_SHARE * record_count:
         leaves = client.batch_leaves(batch_id)
         if _tree_root(leaves) == root:
-            count = len(leaves) // 32
-            return [0 <= entry.leaf_index < count and leaves[entry.leaf_index * 32 : entry.leaf_index * 32 + 32] == value
-                    for entry, value in items]
-    proofs: list[Sequence[str] | None] = [entry.proof for entry, _ in items]
-    if bulk and any(proof is None for proof in proofs):
+            matrix = np.frombuffer(leaves, dtype=np.uint8).reshape(-1, 32)
+            inside = (leaf_index >= 0) & (leaf_index < matrix.shape[0])
+            included = np.zeros(len(values), dtype=bool)
+            included[inside] = (matrix[leaf_index[inside]] == values[inside]).all(axis=1)
+            return included
+    hashes = [bytes(row) for row in values]
+    if proofs is None or (bulk and any(proof is None for proof in proofs)):
         try:
-            proofs = client.batch_proofs(batch_id, [to_hex32(value) for _, value in items])
+            proofs = client.batch_proofs(batch_id, [to_hex32(value) for value in hashes]) if bulk else None
         except PlatformError:  # the bureau cannot prove them: nothing is included
-            proofs = [None] * len(items)
-    return [_proof_holds(root, value, proof) for (_, value), proof in zip(items, proofs)]
+            proofs = None
+    proofs = proofs or [None] * len(hashes)
+    return np.fromiter((_proof_holds(root, value, proof) for value, proof in zip(hashes, proofs)), dtype=bool,
+                       count=len(hashes))
 
 
-def _verify(client: Any, registry: Contract, entries: dict[str, BureauEntry]) -> dict[str, bytes | str]:
-    """Per borrower found at the bureau: its verified salted hash, or a verification failure code."""
-    found = list(entries.values())
-    outcome: dict[str, bytes | str] = {}
-    by_batch: dict[int, list[tuple[str, BureauEntry, bytes]]] = defaultdict(list)
-    claimed = _hex32_column([entry.salted_hash for entry in found])
-    for borrower, entry, value, claim in zip(entries, found, _recomputed_hashes(found), claimed):
-        if value is None or value != claim:
-            outcome[borrower] = HASH_MISMATCH
-        else:
-            by_batch[entry.batch_id].append((borrower, entry, value))
-    committed = _onchain_batches(registry, set(by_batch))
-    for batch_id, items in by_batch.items():
-        root, record_count = committed[batch_id] or (None, 0)
-        known, claimed_roots = [], {}  # the same few root texts recur: parse each once
-        for borrower, entry, value in items:
-            if entry.batch_root not in claimed_roots:
-                claimed_roots[entry.batch_root] = _hex32_or_none(entry.batch_root)
-            if root is not None and claimed_roots[entry.batch_root] == root:
-                known.append((borrower, entry, value))
-            else:
-                outcome[borrower] = UNKNOWN_BATCH
-        if known:
-            included = _included(client, batch_id, root, [(entry, value) for _, entry, value in known], record_count)
-            for (borrower, _, value), ok in zip(known, included):
-                outcome[borrower] = value if ok else BAD_PROOF
-    return outcome
+def _verify(client: Any, registry: Contract, found: EntryColumns) -> tuple[np.ndarray, np.ndarray]:
+    """Per found entry: the failure code (None where verified) and the recomputed salted hash.
+
+    Checks, column-wise: the record and salt hash to the salted hash the bureau names
+    (``hash_mismatch``); the batch exists on chain with the root the bureau names
+    (``unknown_batch``); the salted hash is a leaf of that batch's tree (``bad_proof``).
+    """
+    count = len(found)
+    failure = np.full(count, None, dtype=object)
+    salts, salt_ok = _hex32_matrix(found.salt)
+    claimed, claim_ok = _hex32_matrix(found.salted_hash)
+    raw = salted_record_hashes(salts.tobytes(), [text.encode() for text in found.record_json])
+    values = np.frombuffer(raw, dtype=np.uint8).reshape(count, 32)
+    hash_ok = salt_ok & claim_ok & (values == claimed).all(axis=1)
+    failure[~hash_ok] = HASH_MISMATCH
+    batch_ids = np.asarray(found.batch_id, dtype=np.int64)
+    leaf_index = np.asarray(found.leaf_index, dtype=np.int64)
+    roots = np.asarray(found.batch_root, dtype=object)
+    committed = _onchain_batches(registry, {int(b) for b in np.unique(batch_ids[hash_ok])})
+    for batch_id, onchain in committed.items():
+        rows = np.flatnonzero(hash_ok & (batch_ids == batch_id))
+        root, record_count = onchain or (None, 0)
+        claimed_roots = {text: _hex32_or_none(text) for text in set(roots[rows].tolist())}  # the same few texts
+        known = np.fromiter((root is not None and claimed_roots[text] == root for text in roots[rows].tolist()),
+                            dtype=bool, count=rows.size)
+        failure[rows[~known]] = UNKNOWN_BATCH
+        rows = rows[known]
+        if rows.size:
+            proofs = None if found.proof is None else [found.proof[i] for i in rows.tolist()]
+            included = _included(client, batch_id, root, record_count, values[rows], leaf_index[rows], proofs)
+            failure[rows[~included]] = BAD_PROOF
+    return failure, values
 
 
-def _record_facts(borrower_id: str, record_json: str) -> tuple[str | None, dict | None, dt.date | None]:
-    """(failure, record, record date) of a verified record's JSON."""
-    try:
-        record = json.loads(record_json)
-    except json.JSONDecodeError:  # committed, but not a record
-        return BORROWER_MISMATCH, None, None
-    if not isinstance(record, dict) or record.get("borrower_id") != borrower_id:
-        return BORROWER_MISMATCH, None, None
-    try:
-        as_of = dt.date.fromisoformat(record.get("record_date") or "")
-    except (TypeError, ValueError):
-        as_of = None
-    return None, record, as_of
+# -- the check ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditColumns:
+    """The credit check of many borrowers, column by column: one row per distinct borrower, in
+    first-seen order. This is what the pipeline uses for a whole pack; ``verdicts`` gives the
+    same answer as one ``CreditVerdict`` per borrower."""
+
+    borrower_id: list[str]
+    eligible: np.ndarray  # bool: goes on to scoring
+    reason: np.ndarray  # object: a reason code of scoring.credit_policy, None if eligible and fresh
+    weight_ppm: np.ndarray  # int64
+    verified: np.ndarray  # bool: a record verified against the chain and the borrower's own
+    salted_hash: np.ndarray  # (n, 32) uint8: the committed leaf value (zeros unless verified)
+    credit_batch_id: np.ndarray  # int64: on-chain batch id (0 unless verified)
+    as_of: np.ndarray  # datetime64[D]: the verified record's date (NaT if none)
+    record_row: np.ndarray  # int64: the borrower's row in ``records`` (-1 unless verified)
+    records: pd.DataFrame  # the verified records, typed columns (see ``credit_records``)
+    record_json: np.ndarray  # object: the verified record's canonical JSON (None unless verified)
+
+    def __len__(self) -> int:
+        return len(self.borrower_id)
+
+    def positions(self, borrower_ids: Sequence[str]) -> np.ndarray:
+        """Row of each given borrower (-1 for one not checked)."""
+        return pd.Index(self.borrower_id, dtype=object).get_indexer(pd.Index(list(borrower_ids), dtype=object))
+
+    def records_of(self, rows: np.ndarray) -> pd.DataFrame:
+        """The verified records of the given rows, in that order (every row must be verified)."""
+        picked = self.record_row[rows]
+        if (picked < 0).any():
+            raise ValueError("a row without a verified record was asked for its record")
+        return self.records.take(picked).reset_index(drop=True)
+
+    def verdicts(self, borrower_ids: Sequence[str] | None = None) -> list[CreditVerdict]:
+        """One verdict per borrower id (all checked ones when None), in the order given."""
+        rows = list(range(len(self))) if borrower_ids is None else self.positions(borrower_ids).tolist()
+        if any(row < 0 for row in rows):
+            raise KeyError("verdicts asked for borrowers that were not checked")
+        made: dict[int, CreditVerdict] = {}
+        for row in rows:
+            if row not in made:
+                made[row] = self._verdict(row)
+        return [made[row] for row in rows]
+
+    def _verdict(self, row: int) -> CreditVerdict:
+        eligible, verified = bool(self.eligible[row]), bool(self.verified[row])
+        day = self.as_of[row]
+        return CreditVerdict(
+            self.borrower_id[row], eligible, self.reason[row], int(self.weight_ppm[row]),
+            json.loads(self.record_json[row]) if eligible and verified else None,
+            to_hex32(bytes(self.salted_hash[row])) if verified else None,
+            int(self.credit_batch_id[row]) if verified else None,
+            day.astype(dt.date) if verified and not np.isnat(day) else None)
+
+
+def _lookup(client: Any, unique: list[str]) -> EntryColumns:
+    if hasattr(client, "lookup_columns"):
+        return client.lookup_columns(unique)
+    if isinstance(client, BulkBureauClient):  # proofs only for batches checked sparsely
+        return EntryColumns.of_entries(list(client.lookup(unique, proofs=False).values()))
+    return EntryColumns.of_entries(list(client.lookup(unique).values()))
+
+
+def _decisions(found: np.ndarray, failure: np.ndarray, as_of: np.ndarray, today: dt.date,
+               policy: CreditPolicy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``decide`` for every borrower, called once per distinct (found, failure, date)."""
+    failure_codes, failure_names = pd.factorize(pd.Series(failure, dtype=object).fillna(""))
+    keys = np.stack([found.astype(np.int64), failure_codes, as_of.astype(np.int64)], axis=1)
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    eligible, reason, weight = [], [], []
+    for was_found, code, day in distinct.tolist():
+        date_value = np.datetime64(day, "D")
+        facts = CreditFacts(bool(was_found), failure_names[code] or None,
+                            None if np.isnat(date_value) else date_value.astype(dt.date))
+        decision = decide(facts, today, policy)
+        eligible.append(decision.eligible)
+        reason.append(decision.reason)
+        weight.append(decision.weight_ppm)
+    inverse = inverse.reshape(-1)
+    return (np.asarray(eligible, dtype=bool)[inverse], np.asarray(reason, dtype=object)[inverse],
+            np.asarray(weight, dtype=np.int64)[inverse])
+
+
+def check_credit_columns(client: BureauClient, credit_registry: Contract, borrower_ids: Sequence[str], *,
+                         today: dt.date, max_age_days: int, stale_policy: str = "exclude",
+                         stale_weight_ppm: int = 500_000) -> CreditColumns:
+    """The credit check of every distinct borrower id, column by column (see ``CreditColumns``)."""
+    policy = CreditPolicy(max_age_days, stale_policy, stale_weight_ppm)
+    unique = list(dict.fromkeys(borrower_ids))
+    count = len(unique)
+    with gc_paused():
+        found = _lookup(client, unique)
+        where = pd.Index(unique, dtype=object).get_indexer(pd.Index(found.borrower_id, dtype=object))
+        asked = np.flatnonzero(where >= 0)
+        _, last = np.unique(where[asked][::-1], return_index=True)  # a borrower answered twice: its last entry
+        asked = np.sort(asked[::-1][last])
+        if asked.size != len(found):
+            found = found.take(asked.tolist())
+        rows = where[asked]  # each found entry's borrower row
+        failure_found, values = _verify(client, credit_registry, found)
+        checked = np.flatnonzero(failure_found == None)
+        parsed = parse_records([found.record_json[i] for i in checked.tolist()])
+        claimed = np.asarray(found.borrower_id, dtype=object)[checked]
+        own = parsed.ok & (parsed.borrower_id == claimed)  # the record names the borrower it was served for
+        failure_found[checked[~own]] = BORROWER_MISMATCH
+        trusted = checked[own]
+
+        present = np.zeros(count, dtype=bool)
+        present[rows] = True
+        failure = np.full(count, None, dtype=object)
+        failure[rows] = failure_found
+        verified = np.zeros(count, dtype=bool)
+        verified[rows[trusted]] = True
+        as_of = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
+        as_of[rows[trusted]] = parsed.record_date[own]
+        eligible, reason, weight = _decisions(present, failure, as_of, today, policy)
+        salted = np.zeros((count, 32), dtype=np.uint8)
+        salted[rows[trusted]] = values[trusted]
+        batch = np.zeros(count, dtype=np.int64)
+        batch[rows[trusted]] = np.asarray(found.batch_id, dtype=np.int64)[trusted]
+        texts = np.full(count, None, dtype=object)
+        texts[rows[trusted]] = np.asarray(found.record_json, dtype=object)[trusted]
+        record_row = np.full(count, -1, dtype=np.int64)
+        record_row[rows[trusted]] = np.arange(trusted.size)
+        records = parsed.frame.take(np.flatnonzero(own)).reset_index(drop=True)
+        return CreditColumns(unique, eligible, reason, weight, verified, salted, batch, as_of, record_row, records,
+                             texts)
 
 
 def check_credit(client: BureauClient, credit_registry: Contract, borrower_ids: Sequence[str], *,
                  today: dt.date, max_age_days: int, stale_policy: str = "exclude",
                  stale_weight_ppm: int = 500_000) -> list[CreditVerdict]:
     """One verdict per borrower id, in input order (a borrower with several loans appears several times)."""
-    policy = CreditPolicy(max_age_days, stale_policy, stale_weight_ppm)
-    unique = list(dict.fromkeys(borrower_ids))
-    with gc_paused():
-        if isinstance(client, BulkBureauClient):
-            entries = client.lookup(unique, proofs=False)  # proofs only for batches checked sparsely
-        else:
-            entries = client.lookup(unique)
-        wanted = set(unique)
-        entries = {borrower: entry for borrower, entry in entries.items() if borrower in wanted}
-        outcome = _verify(client, credit_registry, entries)
-        decisions: dict[tuple, CreditDecision] = {}  # few distinct (found, failure, date): decide each once
-        verdicts: dict[str, CreditVerdict] = {}
-        for borrower in unique:
-            entry, verified = entries.get(borrower), outcome.get(borrower)
-            failure, record, as_of = (verified, None, None) if isinstance(verified, str) else (None, None, None)
-            if entry is not None and failure is None:
-                failure, record, as_of = _record_facts(borrower, entry.record_json)
-            facts = (entry is not None, failure, as_of)
-            decision = decisions.get(facts)
-            if decision is None:
-                decision = decisions[facts] = decide(CreditFacts(*facts), today, policy)
-            if entry is not None and failure is None:  # trusted: verified and the borrower's own
-                verdicts[borrower] = CreditVerdict(borrower, decision.eligible, decision.reason, decision.weight_ppm,
-                                                   record if decision.eligible else None, to_hex32(verified),
-                                                   entry.batch_id, as_of)
-            else:
-                verdicts[borrower] = CreditVerdict(borrower, decision.eligible, decision.reason, decision.weight_ppm,
-                                                   None, None, None, None)
-        return [verdicts[borrower] for borrower in borrower_ids]
+    checked = check_credit_columns(client, credit_registry, borrower_ids, today=today, max_age_days=max_age_days,
+                                   stale_policy=stale_policy, stale_weight_ppm=stale_weight_ppm)
+    return checked.verdicts(list(borrower_ids))

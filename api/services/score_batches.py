@@ -95,17 +95,25 @@ def _checked_columns(loan_ids: Sequence[str], scores: object, levels: object) ->
     return score_column, level_column
 
 
-def score_tree(loan_ids: Sequence[str], scores: object, levels: object, model_id: int) -> StandardMerkleTree:
-    """The score tree of a batch: one SCORE_LEAF per loan, in the order given (vectorised)."""
+def score_tree(loan_ids: Sequence[str], scores: object, levels: object, model_id: int, *,
+               asset_ids: np.ndarray | None = None) -> StandardMerkleTree:
+    """The score tree of a batch: one SCORE_LEAF per loan, in the order given (vectorised).
+
+    ``asset_ids``: the loans' asset ids as an (n, 32) uint8 array, when the caller already has
+    them (a pack keeps them from its submission); otherwise they are hashed from the loan ids.
+    """
     if not isinstance(model_id, (int, np.integer)) or isinstance(model_id, bool) or not 1 <= model_id < 2**63:
         raise ScoreBatchInputError(f"a model id is a positive integer, got {model_id!r}")
     score_column, level_column = _checked_columns(loan_ids, scores, levels)
     if len(set(loan_ids)) != len(loan_ids):
         raise ScoreBatchInputError("loan ids must be unique within a score batch")
     model_column = np.full(len(loan_ids), model_id, dtype=np.int64)
-    return StandardMerkleTree.of_columns(
-        [asset_id_matrix(loan_ids), score_column, level_column, model_column], SCORE_LEAF
-    )
+    if asset_ids is None:
+        asset_ids = asset_id_matrix(loan_ids)
+    elif asset_ids.shape != (len(loan_ids), 32) or asset_ids.dtype != np.uint8:
+        raise ScoreBatchInputError(f"asset ids must be an ({len(loan_ids)}, 32) uint8 array, got "
+                                   f"{asset_ids.shape} {asset_ids.dtype}")
+    return StandardMerkleTree.of_columns([asset_ids, score_column, level_column, model_column], SCORE_LEAF)
 
 
 def score_proof(tree: StandardMerkleTree, index: int) -> list[str]:

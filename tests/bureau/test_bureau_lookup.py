@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api.bureau.entries import BureauEntry, entries_from_columns
+from bureau_support import TODAY, credit_frame, records_json
+
+from api.bureau.entries import BureauEntry, EntryColumns
 from api.bureau.keys import issue_key, revoke_keys
 from api.bureau.store import LOOKUP_SELECT
 from chain.leaves import CREDIT_LEAF
 from chain.merkle import StandardMerkleTree
-from bureau_support import TODAY, credit_frame, records_json
 
 
 def test_lookup_answers_record_salt_hash_proof_root_batch_and_date(client, write_key, read_key, registry):
@@ -119,4 +120,4 @@ def test_columns_layout_carries_the_same_entries(client, write_key, read_key):
     as_columns = client.post("/v1/records/lookup", json={**asked, "layout": "columns"}, headers=read_key).json()
 
     assert as_columns["missing"] == as_records["missing"] == ["nobody"]
-    assert entries_from_columns(as_columns["columns"]) == [BureauEntry.from_dict(e) for e in as_records["records"]]
+    assert EntryColumns.from_wire(as_columns["columns"]).entries() == [BureauEntry.from_dict(e) for e in as_records["records"]]

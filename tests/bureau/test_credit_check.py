@@ -11,13 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
+from bureau_support import TODAY, bureau_rows, credit_frame
 from fastapi.testclient import TestClient
 
 from api.bureau.app import create_app
-from api.services.credit_check import CreditVerdict, HttpBureauClient, InProcessBureauClient, check_credit
-from chain.leaves import to_hex32, salted_record_hash
-from bureau_support import TODAY, bureau_rows, credit_frame
+from api.bureau.entries import EntryColumns
+from api.services.credit_check import (
+    CreditVerdict,
+    HttpBureauClient,
+    InProcessBureauClient,
+    check_credit,
+    check_credit_columns,
+)
+from chain.leaves import salted_record_hash, to_hex32
 from scoring.credit_policy import BAD_PROOF, HASH_MISMATCH, NO_RECORD, STALE, UNKNOWN_BATCH
 
 
@@ -204,3 +213,45 @@ def test_whole_batches_are_checked_from_their_leaves_and_a_few_records_by_proofs
     verdicts = check_credit(client, registry, first + second[:1], today=TODAY, max_age_days=90)
     assert [v.reason for v in verdicts] == [None] * 40 + [BAD_PROOF]
     assert (client.leaves_asked, client.proofs_asked) == ([1], [1] * 41)
+
+
+def test_the_column_check_gives_the_verdicts_and_the_verified_records_as_one_table(service, registry, two_batches):
+    first, second = two_batches
+    tamper_changed_field(service, second[5])
+    asked = first[:10] + second[:10] + ["nobody", first[0]]
+
+    checked = check_credit_columns(InProcessBureauClient(service), registry, asked, today=TODAY, max_age_days=90)
+
+    assert checked.borrower_id == list(dict.fromkeys(asked))  # one row per distinct borrower, first seen first
+    verdicts = run_check(service, registry, asked)
+    assert checked.verdicts(asked) == [verdicts[b] for b in asked]
+    assert checked.eligible.tolist() == [verdicts[b].eligible for b in checked.borrower_id]
+    assert checked.verified.tolist() == [verdicts[b].salted_hash is not None for b in checked.borrower_id]
+    rows = np.flatnonzero(checked.eligible)
+    table = checked.records_of(rows)
+    for row, record in zip(rows.tolist(), table.to_dict(orient="records")):
+        want = verdicts[checked.borrower_id[row]].record
+        assert {k: None if pd.isna(v) else v for k, v in record.items()} == want
+    with pytest.raises(ValueError, match="without a verified record"):
+        checked.records_of(np.array([checked.borrower_id.index(second[5])]))
+
+
+class ChattyClient(InProcessBureauClient):
+    """A bureau that also answers borrowers nobody asked for, and one borrower twice."""
+
+    def lookup_columns(self, borrower_ids, *, proofs=False):
+        found = super().lookup_columns(borrower_ids, proofs=proofs)
+        extra = super().lookup_columns([self.extra], proofs=proofs)
+        twice = found.take([0])
+        return EntryColumns.concat([extra, found, twice])
+
+
+def test_answers_nobody_asked_for_are_ignored(service, registry, two_batches):
+    first, second = two_batches
+    client = ChattyClient(service)
+    client.extra = second[0]
+
+    checked = check_credit_columns(client, registry, first[:5], today=TODAY, max_age_days=90)
+
+    assert checked.borrower_id == first[:5] and checked.eligible.all()
+    assert checked.records_of(np.arange(5))["borrower_id"].tolist() == first[:5]

@@ -41,7 +41,7 @@ class Stages:
         self.p = pipeline
         self.pack_id = pack_id
         self._columns = columns
-        self._verdicts: dict[str, Any] | None = None
+        self._credit: Any = None  # api.services.credit_check.CreditColumns of this run's credit check
         self._eligible: np.ndarray | None = None
         self._credit_reasons: list[str | None] | None = None
         self._scores: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # score, level, pd (eligible rows)
@@ -137,10 +137,8 @@ class Stages:
         pack = self.pack
         if not _done(pack, "credit_checked"):
             columns = self.columns()
-            unique = list(dict.fromkeys(columns.borrower_id[columns.balance > 0].tolist()))  # repaid: no look-up
-            verdicts = self.p.o.credit.check(unique, today=date.today())
-            self._verdicts = {v.borrower_id: v for v in verdicts}
-            outcome = steps.credit_outcome(columns, self._verdicts)
+            self._credit = self.p.o.credit.check_columns(steps.credit_borrowers(columns), today=date.today())
+            outcome = steps.credit_outcome(columns, self._credit)
             if outcome.eligible_count == 0:
                 raise InvalidInputError("no asset of the pack passed the credit check; nothing can be scored",
                                         details=outcome.summary())
@@ -171,20 +169,21 @@ class Stages:
 
     def _records(self, eligible_rows: np.ndarray) -> pd.DataFrame:
         """The bureau records of the eligible assets: from this run, or fetched again and checked."""
-        columns = self.columns()
-        borrowers = columns.borrower_id[eligible_rows].tolist()
-        if self._verdicts is None:
+        borrowers = self.columns().borrower_id[eligible_rows]
+        if self._credit is None:
             with Session(self.p.o.engine) as session:
                 _, _, salted = store.load_credit(session, self.pack_id)
-            fetched = self.p.o.credit.check(list(dict.fromkeys(borrowers)), today=date.today())
-            self._verdicts = {v.borrower_id: v for v in fetched}
-            for row in eligible_rows.tolist():
-                verdict = self._verdicts[columns.borrower_id[row]]
-                if steps.hex_bytes(verdict.salted_hash) != salted[row]:
-                    raise ConflictError(
-                        f"the bureau's record of borrower {columns.borrower_id[row]!r} changed since the credit "
-                        "check; withdraw the pack and submit it again")
-        return pd.DataFrame([self._verdicts[b].record for b in borrowers])
+            credit = self.p.o.credit.check_columns(pd.unique(borrowers).tolist(), today=date.today())
+            stored = np.frombuffer(b"".join(salted[row] or bytes(32) for row in eligible_rows.tolist()),
+                                   dtype=np.uint8).reshape(-1, 32)
+            position = credit.positions(borrowers)
+            changed = ~credit.verified[position] | (credit.salted_hash[position] != stored).any(axis=1)
+            if changed.any():
+                raise ConflictError(
+                    f"the bureau's record of borrower {borrowers[np.flatnonzero(changed)[0]]!r} changed since the "
+                    "credit check; withdraw the pack and submit it again")
+            self._credit = credit
+        return self._credit.records_of(self._credit.positions(borrowers))
 
     def scored(self) -> None:
         pack = self.pack
@@ -195,7 +194,8 @@ class Stages:
         if not _done(pack, "scored"):
             scores = model.score(self._records(eligible_rows))
             self._progress(45)
-            tree = score_tree(loan_ids, scores.scores, scores.levels, model.model_id)
+            tree = score_tree(loan_ids, scores.scores, scores.levels, model.model_id,
+                              asset_ids=columns.asset_id[eligible_rows])
 
             def change(session: Any, row: Pack) -> None:
                 store.store_scores(session, row.id, columns.row_no[eligible_rows], scores)
@@ -211,7 +211,7 @@ class Stages:
             tree = None
         if pack.score_batch_id is None:
             score, level, _ = self.scores()
-            tree = tree or score_tree(loan_ids, score, level, pack.model_id)
+            tree = tree or score_tree(loan_ids, score, level, pack.model_id, asset_ids=columns.asset_id[eligible_rows])
             if tree.root != pack.score_summary["score_root"]:
                 raise ConflictError("the stored scores no longer give the stored score root")
             batch = publish_scores(self.scorer, self.p.chain.score_registry, pack_id=pack.chain_pack_id, cycle=0,
@@ -295,7 +295,7 @@ class Stages:
         outcome, rank, reason = steps.outcome_columns(plan, eligible_rows, level, self._credit_reasons)
 
         def change(session: Any, row: Pack) -> None:
-            store.store_outcomes(session, row.id, columns.row_no.tolist(), outcome, rank, reason)
+            store.store_outcomes(session, row.id, columns.row_no, outcome, rank, reason)
             row.filter_plan = summary
             row.filter_mode, row.weight_by = filter_mode, weight_by  # a re-filter may change them
             row.step = "filtered"

@@ -6,19 +6,23 @@ stores each result, then makes the step's chain transition from it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
-from api.orchestrator.ports import Verdict
 from chain.leaves import EXCLUDED_LEAF, PACK_ASSET_LEAF, from_hex32
 from chain.merkle import StandardMerkleTree
 from chain.merkle_hashing import keccak256
 from scoring.bad_rate import BadRate, PackEstimate, WeightBy, estimate_pack
 from scoring.filtering import Estimate, FilterMode, FilterPlan
 from scoring.grading import LevelTable
+
+if TYPE_CHECKING:
+    from api.services.credit_check import CreditColumns
 
 ZERO_ROOT = "0x" + "00" * 32
 PPM = 1_000_000
@@ -48,10 +52,10 @@ class PackColumns:
 @dataclass(frozen=True)
 class CreditOutcome:
     eligible: np.ndarray  # bool per asset
-    reason: list[str | None]
+    reason: np.ndarray  # object per asset: why it is excluded (None if eligible)
     weight_ppm: np.ndarray  # int64
-    credit_batch_id: list[int | None]
-    record_date: list
+    credit_batch_id: np.ndarray  # object per asset: the verified record's batch id, or None
+    record_date: np.ndarray  # object per asset: the verified record's date, or None
     salted_hash: list[bytes | None]
     excluded_root: str
     credit_batch_for_pack: int | None  # the newest bureau batch an eligible asset relied on
@@ -61,12 +65,13 @@ class CreditOutcome:
         return int(self.eligible.sum())
 
     def summary(self) -> dict:
-        reasons = Counter(reason for reason, ok in zip(self.reason, self.eligible) if not ok)
+        reasons = pd.Series(self.reason[~self.eligible], dtype=object).value_counts()
         downweighted = int(((self.weight_ppm < PPM) & self.eligible).sum())
         return {
             "eligible_count": self.eligible_count,
             "excluded_count": int((~self.eligible).sum()),
-            "excluded_by_reason": dict(sorted(reasons.items(), key=lambda item: str(item[0]))),
+            "excluded_by_reason": {str(reason): int(count) for reason, count in sorted(reasons.items(),
+                                                                                         key=lambda item: str(item[0]))},
             "downweighted_count": downweighted,
             "excluded_root": self.excluded_root,
             "credit_batch_id": self.credit_batch_for_pack,
@@ -82,37 +87,47 @@ def hex_bytes(value: str | bytes | None) -> bytes | None:
 REPAID = "repaid"  # outstanding balance 0: nothing to securitise, so never scored
 
 
-def credit_outcome(columns: PackColumns, verdicts: dict[str, Verdict]) -> CreditOutcome:
+def credit_borrowers(columns: PackColumns) -> list[str]:
+    """The distinct borrowers the credit check looks up, in first-seen order (repaid loans need none)."""
+    return pd.unique(columns.borrower_id[columns.balance > 0]).tolist()
+
+
+def credit_outcome(columns: PackColumns, credit: CreditColumns) -> CreditOutcome:
     """Per asset: may it be scored, and if not why; plus the root of the excluded assets.
 
     Excluded before scoring: a borrower without a verified, fresh record (the bureau's reason),
     and a repaid loan (reason ``repaid``), which has no balance to weigh in the bad rate (its
-    borrower need not even be looked up: ``verdicts`` may lack it).
+    borrower need not even be looked up: ``credit`` may lack it).
     """
-    repaid = (columns.balance <= 0).tolist()
-    rows = [None if zero else verdicts[borrower] for borrower, zero in zip(columns.borrower_id.tolist(), repaid)]
-    eligible = np.fromiter((v is not None and v.eligible for v in rows), dtype=bool, count=len(rows))
-    reasons = [None if ok else (REPAID if v is None else (v.reason or "ineligible"))
-               for v, ok in zip(rows, eligible.tolist())]
-    excluded = np.flatnonzero(~eligible)
+    repaid = columns.balance <= 0
+    position = credit.positions(columns.borrower_id)
+    if ((position < 0) & ~repaid).any():
+        missing = columns.borrower_id[(position < 0) & ~repaid][0]
+        raise ValueError(f"the credit check did not cover borrower {missing!r}")
+    at = np.where(position >= 0, position, 0)
+    checked = ~repaid
+    eligible = checked & credit.eligible[at]
+    verified = checked & credit.verified[at]
+    reason = np.where(repaid, REPAID, credit.reason[at])
+    reason = np.where(eligible, None, np.where(reason == None, "ineligible", reason))
     root = ZERO_ROOT
+    excluded = np.flatnonzero(~eligible)
     if excluded.size:
-        reason_ids = np.frombuffer(b"".join(keccak256(reasons[i].encode()) for i in excluded), dtype=np.uint8)
-        root = StandardMerkleTree.of_columns(
-            [columns.asset_id[excluded], reason_ids.reshape(-1, 32)], EXCLUDED_LEAF
-        ).root
-    batch_ids = [None if v is None else v.credit_batch_id for v in rows]
-    used = [b for b, ok in zip(batch_ids, eligible.tolist()) if ok and b]
+        codes, names = pd.factorize(pd.Series(reason[excluded], dtype=object))
+        ids = np.frombuffer(b"".join(keccak256(str(name).encode()) for name in names), dtype=np.uint8).reshape(-1, 32)
+        root = StandardMerkleTree.of_columns([columns.asset_id[excluded], ids[codes]], EXCLUDED_LEAF).root
+    batch = credit.credit_batch_id[at]
+    used = batch[eligible & verified]
+    raw = credit.salted_hash[at].tobytes()
     return CreditOutcome(
         eligible=eligible,
-        reason=reasons,
-        weight_ppm=np.fromiter((v.weight_ppm if ok else 0 for v, ok in zip(rows, eligible.tolist())),
-                               dtype=np.int64, count=len(rows)),
-        credit_batch_id=batch_ids,
-        record_date=[None if v is None else v.as_of for v in rows],
-        salted_hash=[None if v is None else hex_bytes(v.salted_hash) for v in rows],
+        reason=reason,
+        weight_ppm=np.where(eligible, credit.weight_ppm[at], 0).astype(np.int64),
+        credit_batch_id=np.where(verified, batch.astype(object), None),
+        record_date=np.where(verified, credit.as_of[at].astype(object), None),
+        salted_hash=[raw[32 * i:32 * i + 32] if ok else None for i, ok in enumerate(verified.tolist())],
         excluded_root=root,
-        credit_batch_for_pack=max(used) if used else None,
+        credit_batch_for_pack=int(used.max()) if used.size and used.max() > 0 else None,
     )
 
 
@@ -186,17 +201,19 @@ def chain_filter_rates(plan: FilterPlan, grade: dict) -> tuple[int, int]:
 
 
 def outcome_columns(plan: FilterPlan, eligible_rows: np.ndarray, levels: np.ndarray,
-                    credit_reasons: list[str | None]) -> tuple[list[str], list[int | None], list[str | None]]:
+                    credit_reasons: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every asset's outcome (kept, removed, excluded), removal rank and reason, in row order."""
-    outcome: list[str] = ["excluded"] * len(credit_reasons)
-    rank: list[int | None] = [None] * len(credit_reasons)
-    reason: list[str | None] = [f"excluded before scoring: {r}" if r else None for r in credit_reasons]
-    positions = eligible_rows.tolist()
-    for index in plan.kept_indices.tolist():
-        outcome[positions[index]] = "kept"
-    for order, (index, why) in enumerate(zip(plan.removed_indices.tolist(), removal_reasons(plan, levels))):
-        row = positions[index]
-        outcome[row], rank[row], reason[row] = "removed", order + 1, why
+    count = len(credit_reasons)
+    codes, names = pd.factorize(pd.Series(list(credit_reasons), dtype=object))  # a handful of distinct reasons
+    worded = np.asarray([f"excluded before scoring: {name}" for name in names] + [None], dtype=object)
+    reason = worded[np.where(codes >= 0, codes, len(names))]
+    outcome = np.full(count, "excluded", dtype=object)
+    rank = np.full(count, None, dtype=object)
+    outcome[eligible_rows[plan.kept_indices]] = "kept"
+    removed = eligible_rows[plan.removed_indices]
+    outcome[removed] = "removed"
+    rank[removed] = np.arange(1, removed.size + 1)
+    reason[removed] = np.asarray(removal_reasons(plan, levels), dtype=object)
     return outcome, rank, reason
 
 
@@ -209,10 +226,10 @@ def filter_result_tuple(summary: dict) -> tuple:
 
 
 def plan_dict(plan: FilterPlan, expected_ppm: int) -> dict:
-    def curve_point(point) -> dict:  # noqa: ANN001 - scoring.curves.CurvePoint
+    def curve_point(point) -> dict:
         return {**point.__dict__, "removed_balance": str(point.removed_balance)}
 
-    def mix_row(row) -> dict:  # noqa: ANN001 - scoring.curves.LevelMixRow
+    def mix_row(row) -> dict:
         return {**row.__dict__, "balance_before": str(row.balance_before), "balance_after": str(row.balance_after)}
 
     return {

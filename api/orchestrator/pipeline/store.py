@@ -69,8 +69,8 @@ def load_scores(session: Session, pack_id: int) -> tuple[np.ndarray, np.ndarray,
     return tuple(np.asarray(column, dtype=np.int64) for column in zip(*rows))  # type: ignore[return-value]
 
 
-def store_outcomes(session: Session, pack_id: int, row_no: list[int], outcome: list[str], rank: list[int | None],
-                   reason: list[str | None]) -> None:
+def store_outcomes(session: Session, pack_id: int, row_no: np.ndarray, outcome: np.ndarray, rank: np.ndarray,
+                   reason: np.ndarray) -> None:
     insert_columns(session, "asset_outcome", {
         "pack_id": np.full(len(row_no), pack_id, dtype=np.int64), "row_no": row_no, "outcome": outcome,
         "removal_rank": rank, "reason": reason,
