@@ -37,6 +37,10 @@ def is_postgres(session: Session) -> bool:
 
 def _copy_text(values: Column) -> list[str]:
     """One column in COPY's text format (``\\N`` for NULL, escaped text, ``\\x`` hex for bytes)."""
+    if isinstance(values, np.ndarray) and values.ndim == 2:  # fixed-width binary values, one row each
+        width = 2 * values.shape[1]
+        text = values.tobytes().hex()
+        return ["\\\\x" + text[start:start + width] for start in range(0, len(text), width)]
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         if values.dtype.kind == "b":
             return ["t" if value else "f" for value in values.tolist()]
@@ -57,8 +61,19 @@ def _copy_text(values: Column) -> list[str]:
     return ["\\N" if value is None else str(value) for value in values]
 
 
+def _plain(values: Column) -> Sequence[Any]:
+    """One column as Python values for a driver (a 2-D uint8 array: one ``bytes`` per row)."""
+    if isinstance(values, np.ndarray) and values.ndim == 2:
+        raw, width = values.tobytes(), values.shape[1]
+        return [raw[start:start + width] for start in range(0, len(raw), width)]
+    return values.tolist() if isinstance(values, np.ndarray) else values
+
+
 def insert_columns(session: Session, table: str, columns: Mapping[str, Column]) -> None:
-    """Insert rows given as equally long columns into ``table``, in the session's transaction."""
+    """Insert rows given as equally long columns into ``table``, in the session's transaction.
+
+    A column is a sequence or a numpy array; a 2-D uint8 array is a binary column, one row each.
+    """
     names = list(columns)
     count = len(next(iter(columns.values()))) if columns else 0
     if count == 0:
@@ -71,10 +86,10 @@ def insert_columns(session: Session, table: str, columns: Mapping[str, Column]) 
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for start in range(0, count, COPY_CHUNK_ROWS):
                     rows = zip(*(column[start:start + COPY_CHUNK_ROWS] for column in formatted))
-                    copy.write("".join("\t".join(row) + "\n" for row in rows))
+                    copy.write("\n".join(map("\t".join, rows)) + "\n")
             return
         statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-        plain = [column.tolist() if isinstance(column, np.ndarray) else column for column in columns.values()]
+        plain = [_plain(column) for column in columns.values()]
         cursor = driver.cursor()
         try:
             cursor.executemany(statement, zip(*plain))

@@ -47,7 +47,7 @@ def read_csv(path: Path, problems: ProblemCollector, max_rows: int) -> tuple[dic
     if not _header_ok(names, problems):
         return {}, 0
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+        frame = pd.read_csv(path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
                             nrows=max_rows + 1, engine="c", header=0, names=names, quoting=csv.QUOTE_MINIMAL)
     except UnicodeDecodeError as exc:
         problems.add(0, "(file)", f"not UTF-8 text: {exc.reason}")

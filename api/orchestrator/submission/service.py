@@ -147,7 +147,6 @@ def _store_assets(session: Session, pack_id: int, assets: ValidAssets, ids: np.n
     pack_ids = np.full(count, pack_id, dtype=np.int64)
     row_no = np.arange(1, count + 1, dtype=np.int64)
     insert_columns(session, "loan_claim", {"loan_id": assets.loan_id, "pack_id": pack_ids, "row_no": row_no})
-    id_bytes, record_bytes = ids.tobytes(), records.tobytes()
     insert_columns(session, "asset", {
         "pack_id": pack_ids,
         "row_no": row_no,
@@ -155,8 +154,8 @@ def _store_assets(session: Session, pack_id: int, assets: ValidAssets, ids: np.n
                                                   "outstanding_balance_minor", "annual_rate_bps", "term_months",
                                                   "origination_date", "maturity_date", "collateral_ids", "industry",
                                                   "region")},
-        "asset_id": [id_bytes[i:i + 32] for i in range(0, 32 * count, 32)],
-        "record_hash": [record_bytes[i:i + 32] for i in range(0, 32 * count, 32)],
+        "asset_id": ids,
+        "record_hash": records,
     })
 
 
