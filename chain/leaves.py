@@ -19,7 +19,8 @@ from typing import Any
 
 from eth_utils import keccak
 
-from chain.merkle_hashing import hash_rows_in_parallel, keccak256
+from chain import native
+from chain.merkle_hashing import hash_rows_in_parallel, keccak256, thread_count
 
 # Leaf encodings of the StandardMerkleTree of each tree, as contracts/lib/StandardLeaf.sol has them.
 CREDIT_LEAF = ("bytes32",)  # the salted record hash
@@ -93,13 +94,16 @@ def salted_record_hashes(salts: bytes, canonical_records: Sequence[bytes], worke
     """``salted_record_hash`` of many records at once: the 32-byte hashes back to back.
 
     ``canonical_records`` are the records' canonical JSON bytes (as ``canonical_json`` gives
-    them) and ``salts`` their 32-byte salts back to back, in the same order. One C-level Keccak
-    call per hash and no per-record Python frame; large batches are split across forked
-    workers (``chain.merkle_hashing.hash_rows_in_parallel``), with the same result.
+    them) and ``salts`` their 32-byte salts back to back, in the same order. Natively
+    (``chain.native``) the records are hashed in C on ``workers`` threads; otherwise one
+    safe-pysha3 call per hash and no per-record Python frame, large batches split across
+    forked workers (``chain.merkle_hashing.hash_rows_in_parallel``). Same result either way.
     """
     count = len(canonical_records)
     if len(salts) != 32 * count:
         raise ValueError(f"expected {count} salts of 32 bytes, got {len(salts)} bytes")
+    if native.available():
+        return native.salted_hashes(salts, canonical_records, thread_count(workers)).tobytes()
 
     def hash_range(start: int, stop: int) -> bytes:
         record_hashes = map(keccak256, canonical_records[start:stop])

@@ -11,7 +11,8 @@ and with `MerkleProof.sol`:
 - proofs list sibling hashes from the leaf up; dumps use the `standard-v1` JSON format.
 
 Building is fast for large trees: `of_columns` encodes static-typed columns with numpy
-and hashing runs on every core (see `chain.merkle_hashing`).
+and hashing runs natively (batch C Keccak) on every core where the library is built, in
+forked pure-Python workers otherwise (see `chain.merkle_hashing` and `chain.native`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from chain.merkle_hashing import (
     HASH_SIZE,
     build_node_layers,
     double_keccak_encoded,
+    double_keccak_matrix,
     keccak256,
+    native_keccak_available,
     sorted_leaf_order,
     split_rows,
 )
@@ -133,6 +136,10 @@ class StandardMerkleTree:
         if count == 0:
             raise MerkleTreeError("Expected non-zero number of leaves")
         width = WORD * len(nodes)
+        if native_keccak_available() and all(isinstance(column, np.ndarray) for column in columns):
+            # One numpy encoding of the whole matrix, one threaded native pass over it.
+            leaf_hashes = double_keccak_matrix(encode_static_columns(nodes, columns), workers)
+            return cls._from_leaf_hashes(leaf_hashes, ColumnRows(nodes, columns), leaf_encoding, sort_leaves, workers)
 
         def encode_range(start: int, stop: int) -> Iterable[bytes]:
             encoded = encode_static_columns(nodes, [column[start:stop] for column in columns])
@@ -155,7 +162,8 @@ class StandardMerkleTree:
             raise MerkleTreeError("Expected non-zero number of leaves")
         hashes = np.frombuffer(leaf_hashes, dtype=np.uint8).reshape(count, HASH_SIZE)
         order = sorted_leaf_order(hashes) if sort_leaves else np.arange(count)
-        tree = build_node_layers(hashes[order].tobytes(), workers)
+        # np.take gathers rows several times faster than fancy indexing (hashes[order]).
+        tree = build_node_layers(np.take(hashes, order, axis=0).tobytes(), workers)
         tree_indices = np.empty(count, dtype=np.int64)
         tree_indices[order] = (2 * count - 2) - np.arange(count)
         return cls(tree, values, tree_indices, leaf_encoding)

@@ -1,12 +1,14 @@
-"""Keccak-256 in bulk for Merkle trees: leaf double-hashes and internal node layers.
+"""Keccak-256 in bulk for Merkle trees: leaf double-hashes, internal node layers, many rows.
 
 A tree over 1,000,000 leaves needs about 3,000,000 Keccak permutations (two per leaf,
-one per internal node). One call costs ~1.4 us even with the C extension
-(safe-pysha3, ~7x faster per call than pycryptodome); a vectorised numpy Keccak-f
-measured ~4 us per permutation here, so the C extension is the fastest option that is
-installed. What is left is parallelism: large batches are split across forked worker
-processes that write their digests straight into a shared anonymous mmap (no
-pickling). The output does not depend on the number of workers.
+one per internal node). One Python call into safe-pysha3 costs ~1.4 us, most of it call
+overhead; `chain.native` hashes whole batches in one C call (~0.17 us per permutation with
+AVX2, ~0.4 us without) on several threads, which makes bulk hashing several times faster. Every bulk function here
+takes that native path when `chain.native.available()` (the library is built and
+``ABS_NATIVE_KECCAK`` is not 0), and otherwise the pure path: safe-pysha3 per hash, with
+large batches split across forked worker processes that write their digests straight
+into a shared anonymous mmap (no pickling). Both paths give the same bytes, and neither
+depends on the number of workers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import methodcaller
 
 import numpy as np
+
+from chain import native
 
 try:  # safe-pysha3 ships with web3[tester] (eth-tester's py-evm extra)
     from sha3 import keccak_256 as _keccak_256
@@ -53,7 +57,38 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def native_keccak_available() -> bool:
+    """True if bulk hashing takes the native path now (see `chain.native.available`)."""
+    return native.available()
+
+
+def keccak256_many(rows: Sequence[bytes], workers: int | None = None) -> bytes:
+    """keccak256 of each row (any lengths), the 32-byte digests back to back.
+
+    Native: chunks of rows hashed in C on `workers` threads (default: every CPU). Pure: one
+    safe-pysha3 call per row.
+    """
+    if native.available():
+        listed = rows if hasattr(rows, "__len__") else list(rows)
+        return native.keccak256_rows(listed, thread_count(workers)).tobytes()
+    return b"".join(map(_digest, map(_keccak_256, rows)))
+
+
+def double_keccak_matrix(encoded: np.ndarray, workers: int | None = None) -> bytes:
+    """keccak256(keccak256(row)) of each row of an (n, width) uint8 array, concatenated.
+
+    The leaf hashes of ABI-encoded static rows (`chain.merkle_values.encode_static_columns`).
+    """
+    count, width = encoded.shape
+    if native.available():
+        return native.double_keccak256_fixed(encoded, width, thread_count(workers)).tobytes()
+    return double_keccak_encoded(count, lambda start, stop: split_rows(encoded[start:stop].tobytes(), width), workers)
+
+
 def _double_keccak_rows(rows: Iterable[bytes]) -> bytes:
+    if native.available():
+        listed = rows if isinstance(rows, (list, tuple)) else list(rows)
+        return native.double_keccak256_rows(listed).tobytes()
     return b"".join(map(_digest, map(_keccak_256, map(_digest, map(_keccak_256, rows)))))
 
 
@@ -76,8 +111,14 @@ def double_keccak_encoded(
     """keccak256(keccak256(row)) for rows 0..count-1, concatenated.
 
     `encode_range(start, stop)` yields the encoded rows start..stop-1; with several
-    workers it runs in each worker on its own range, so encoding is parallel too.
+    workers it runs in each worker on its own range, so encoding is parallel too. Each
+    range is hashed natively when available; a batch too small to fork is hashed on
+    `workers` threads instead.
     """
+    if native.available() and _effective_workers(count, workers) == 1:
+        rows = encode_range(0, count)
+        listed = rows if isinstance(rows, (list, tuple)) else list(rows)
+        return native.double_keccak256_rows(listed, thread_count(workers)).tobytes()
     return _hash_rows_in_parallel(count, lambda start, stop: _double_keccak_rows(encode_range(start, stop)), workers)
 
 
@@ -120,7 +161,13 @@ def build_node_layers(sorted_leaves: bytes, workers: int | None = None) -> bytes
         raise ValueError("expected a non-zero number of 32-byte leaves")
     node_count = 2 * leaf_count - 1
     internal_count = leaf_count - 1
-    reversed_leaves = np.frombuffer(sorted_leaves, dtype=np.uint8).reshape(leaf_count, HASH_SIZE)[::-1].tobytes()
+    leaves = np.frombuffer(sorted_leaves, dtype=np.uint8).reshape(leaf_count, HASH_SIZE)
+    if native.available():  # whole subtrees per C call, on threads
+        nodes = np.empty((node_count, HASH_SIZE), dtype=np.uint8)
+        nodes[internal_count:] = leaves[::-1]
+        native.hash_tree(nodes, thread_count(workers))
+        return nodes.tobytes()
+    reversed_leaves = leaves[::-1].tobytes()
     workers = _effective_workers(internal_count, workers)
     with mmap.mmap(-1, node_count * HASH_SIZE) as tree:
         tree[internal_count * HASH_SIZE :] = reversed_leaves
@@ -166,6 +213,15 @@ def _hash_node_range(tree: mmap.mmap, low: int, high: int) -> None:
         right = children[offset + HASH_SIZE : offset + 2 * HASH_SIZE]
         append(_keccak_256(left + right if left <= right else right + left).digest())
     tree[low * HASH_SIZE : high * HASH_SIZE] = b"".join(hashes)
+
+
+def thread_count(workers: int | None) -> int:
+    """Threads for the native path: `workers`, or every CPU (`default_workers`) when None."""
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    return workers
 
 
 def _effective_workers(count: int, workers: int | None) -> int:

@@ -25,6 +25,14 @@ ensure_python() {
   fi
 }
 
+# The native batch Keccak (chain/native/keccak.c) compiled into chain/native/_build/, named by
+# the source's hash so a changed source is rebuilt. Optional: without a C compiler the pure
+# Python path is used, so a failure only warns.
+ensure_native() {
+  .venv/bin/python -m chain.native.build >/dev/null \
+    || echo "[bootstrap] warning: native Keccak not built; hashing takes the slower pure path" >&2
+}
+
 ensure_node() {
   command -v node >/dev/null || { echo "node is required (Node 20)" >&2; exit 1; }
   local want; want=$(_hash package-lock.json)
@@ -49,7 +57,7 @@ ensure_mosquitto() {
   fi
 }
 
-ensure_all() { ensure_python; ensure_node; }
+ensure_all() { ensure_python; ensure_native; ensure_node; }
 export PATH="$ROOT/.venv/bin:$PATH"
 # The project packages import from the checkout itself, whatever the editable-install finder does.
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
