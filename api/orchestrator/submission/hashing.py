@@ -15,7 +15,7 @@ import numpy as np
 from api.orchestrator.submission.fields import SUBMITTED_ASSET_LEAF, canonical_json_rows
 from api.orchestrator.submission.validate import ValidAssets
 from chain.merkle import StandardMerkleTree
-from chain.merkle_hashing import keccak256
+from chain.merkle_hashing import keccak256_many
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class AssetHashes:
 
 
 def hash_rows(rows: list[bytes]) -> np.ndarray:
-    return np.frombuffer(b"".join(map(keccak256, rows)), dtype=np.uint8).reshape(len(rows), 32)
+    return np.frombuffer(keccak256_many(rows), dtype=np.uint8).reshape(len(rows), 32)
 
 
 def asset_ids_of(loan_ids: np.ndarray) -> np.ndarray:
