@@ -67,6 +67,7 @@ class BureauService:
             plan = self.plan(frame, as_of=as_of, line_offset=line_offset)
             report("storing")
             batch = store.save_pending(self.engine, plan, source)
+            store.refresh_statistics(self.engine, plan.record_count)
         report("committing on chain")
         return self._finish(batch)
 

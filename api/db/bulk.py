@@ -82,11 +82,7 @@ def insert_columns(session: Session, table: str, columns: Mapping[str, Column]) 
     try:
         if is_postgres(session):
             statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
-            formatted = [_copy_text(columns[name]) for name in names]
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for start in range(0, count, COPY_CHUNK_ROWS):
-                    rows = zip(*(column[start:start + COPY_CHUNK_ROWS] for column in formatted))
-                    copy.write("\n".join(map("\t".join, rows)) + "\n")
+            copy_columns(driver, table, columns)
             return
         statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
         plain = [_plain(column) for column in columns.values()]
@@ -98,6 +94,17 @@ def insert_columns(session: Session, table: str, columns: Mapping[str, Column]) 
     except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         # The driver's own error: raise it as SQLAlchemy's, like every other write of the session.
         raise IntegrityError(statement, None, exc) from exc
+
+
+def copy_columns(driver: psycopg.Connection, table: str, columns: Mapping[str, Column]) -> None:
+    """PostgreSQL ``COPY`` of equally long columns into ``table`` on a psycopg connection, in its transaction."""
+    names = list(columns)
+    count = len(next(iter(columns.values()))) if columns else 0
+    formatted = [_copy_text(columns[name]) for name in names]
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        for start in range(0, count, COPY_CHUNK_ROWS):
+            rows = zip(*(column[start:start + COPY_CHUNK_ROWS] for column in formatted))
+            copy.write("\n".join(map("\t".join, rows)) + "\n")
 
 
 def select_rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:

@@ -60,6 +60,14 @@ def test_ingest_lookup_and_verification_on_postgres(postgres_url, settings, anch
     service.ingest(same_day)  # the same record date as batch 2: the later batch wins the tie
     assert service.lookup([big["borrower_id"][0]])[0][big["borrower_id"][0]].record["recent_inquiries"] == 4
     assert registry.functions.batchCount().call() == 3
+    # 5,000 ids go through the joined temporary table: the same newest-record choice as ``= ANY``
+    columns = service.lookup_columns([*big["borrower_id"], "nobody"])
+    assert len(columns) == 5_000 and "nobody" not in columns.borrower_id
+    by_borrower = dict(zip(columns.borrower_id, columns.entries()))
+    assert [by_borrower[b].batch_id for b in big["borrower_id"][:4]] == [3, 2, 2, 1]
+    assert by_borrower[big["borrower_id"][0]].record["recent_inquiries"] == 4
+    few, _ = service.lookup(list(big["borrower_id"][:50]), proofs=False)
+    assert all(few[b] == by_borrower[b] for b in big["borrower_id"][:50])
     info, leaves = service.leaves(1)
     tree = StandardMerkleTree.of([(leaves[i * 32 : i * 32 + 32],) for i in range(5_000)], CREDIT_LEAF)
     assert tree.root == info.root == "0x" + bytes(registry.functions.batch(1).call()[0]).hex()
