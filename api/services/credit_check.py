@@ -70,6 +70,7 @@ __all__ = [
 #: about what 20-odd proof hashes per record cost against two hashes per leaf of the batch.
 DENSE_SHARE = 1 / 16
 DEFAULT_PAGE_SIZE = 50_000
+NAT = int(np.datetime64("NaT", "D").astype(np.int64))
 
 
 class CreditVerdict(NamedTuple):  # a named tuple: one per borrower, cheap to make by the million
@@ -364,13 +365,15 @@ def _decisions(found: np.ndarray, failure: np.ndarray, as_of: np.ndarray, today:
                policy: CreditPolicy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``decide`` for every borrower, called once per distinct (found, failure, date)."""
     failure_codes, failure_names = pd.factorize(pd.Series(failure, dtype=object).fillna(""))
-    keys = np.stack([found.astype(np.int64), failure_codes, as_of.astype(np.int64)], axis=1)
-    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    days, day_values = pd.factorize(as_of.astype(np.int64))  # a few hundred distinct dates (NaT: the int64 minimum)
+    key = (days.astype(np.int64) * len(failure_names) + failure_codes) * 2 + found  # one integer per combination
+    distinct, inverse = np.unique(key, return_inverse=True)
     eligible, reason, weight = [], [], []
-    for was_found, code, day in distinct.tolist():
-        date_value = np.datetime64(day, "D")
+    for combined in distinct.tolist():
+        was_found, rest = combined % 2, combined // 2
+        code, day = rest % len(failure_names), int(day_values[rest // len(failure_names)])
         facts = CreditFacts(bool(was_found), failure_names[code] or None,
-                            None if np.isnat(date_value) else date_value.astype(dt.date))
+                            None if day == NAT else np.datetime64(day, "D").astype(dt.date))
         decision = decide(facts, today, policy)
         eligible.append(decision.eligible)
         reason.append(decision.reason)
