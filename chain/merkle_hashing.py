@@ -16,6 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import pairwise
 from operator import methodcaller
 
 import numpy as np
@@ -72,6 +73,16 @@ def keccak256_many(rows: Sequence[bytes], workers: int | None = None) -> bytes:
         listed = rows if hasattr(rows, "__len__") else list(rows)
         return native.keccak256_rows(listed, thread_count(workers)).tobytes()
     return b"".join(map(_digest, map(_keccak_256, rows)))
+
+
+def keccak256_packed(data: bytes | memoryview | np.ndarray, offsets: np.ndarray, workers: int | None = None) -> bytes:
+    """keccak256 of rows packed back to back: row i is data[offsets[i]:offsets[i + 1]] (Arrow's
+    string layout). Native on threads, or one safe-pysha3 call per row."""
+    if native.available():
+        return native.keccak256_packed(data, offsets, thread_count(workers)).tobytes()
+    raw = bytes(memoryview(data).cast("B")) if not isinstance(data, bytes) else data
+    bounds = np.asarray(offsets, dtype=np.int64).tolist()
+    return b"".join(_keccak_256(raw[start:stop]).digest() for start, stop in pairwise(bounds))
 
 
 def double_keccak_matrix(encoded: np.ndarray, workers: int | None = None) -> bytes:

@@ -119,6 +119,25 @@ def keccak256_rows(rows: Sequence[bytes], workers: int = 1) -> np.ndarray:
     return _var(rows, lambda data, offsets, count, out, start: function(data, offsets, count, out), workers)
 
 
+def keccak256_packed(data: object, offsets: np.ndarray, workers: int = 1) -> np.ndarray:
+    """keccak256 of rows packed back to back in `data`: row i is data[offsets[i]:offsets[i + 1]].
+
+    The layout of an Arrow (large) string array's buffers, so a million strings built in Arrow
+    are hashed without becoming a million Python objects.
+    """
+    array = _bytes_view(data)
+    bounds = np.ascontiguousarray(offsets, dtype=np.int64)
+    count = bounds.size - 1
+    if count < 0 or (count and (bounds[0] < 0 or bounds[-1] > array.size or (np.diff(bounds) < 0).any())):
+        raise ValueError("offsets must rise from 0 or more to at most the length of the data")
+    out = np.empty((max(count, 0), HASH_SIZE), dtype=np.uint8)
+    function = _lib().abs_keccak256_var
+    source, starts, target = array.ctypes.data, bounds.ctypes.data, out.ctypes.data
+    _in_chunks(count, lambda start, stop: function(source, starts + 8 * start, stop - start,
+                                                   target + HASH_SIZE * start), workers)
+    return out
+
+
 def double_keccak256_rows(rows: Sequence[bytes], workers: int = 1) -> np.ndarray:
     """keccak256(keccak256(row)) of each row (any lengths)."""
     function = _lib().abs_double_keccak256_var

@@ -172,6 +172,31 @@ def test_canonical_rows_hash_exactly_like_the_shared_canonical_json():
     assert json.loads(fast[2])["collateral_ids"] == []
 
 
+@pytest.mark.parametrize("escapes", [False, True], ids=["arrow-kernels", "python-quoting"])
+def test_the_arrow_built_canonical_json_and_its_hashes_are_the_same_bytes(escapes):
+    from api.orchestrator.submission.fields import canonical_json_column
+    from api.orchestrator.submission.hashing import asset_ids_of, hash_column
+    from chain.leaves import asset_id, record_hash
+
+    frame = loans(pack_frame(300, seed=3012, financier="arrow"))
+    frame.loc[3, "industry"] = "caf\u00e9 \u4e2d\u6587"
+    frame.loc[4, "collateral_ids"] = ""
+    frame.loc[5, "collateral_ids"] = "C-1;C-2;C-3"
+    if escapes:
+        frame.loc[0, "borrower_id"] = 'quote " and \\ backslash'
+        frame.loc[1, "region"] = "tab\there"
+        frame.loc[2, "collateral_ids"] = 'C-"1";C-2'
+    columns = {name: frame[name].to_numpy(dtype=str) if frame[name].dtype == object else frame[name].to_numpy()
+               for name in frame.columns}
+
+    arrow = canonical_json_column(columns)
+
+    assert arrow.to_pylist() == [row.decode() for row in canonical_json_rows(columns)]
+    rows = frame.to_dict(orient="records")
+    assert hash_column(arrow).tobytes() == b"".join(record_hash(canonical_record(row)) for row in rows)
+    assert asset_ids_of(columns["loan_id"]).tobytes() == b"".join(asset_id(row["loan_id"]) for row in rows)
+
+
 def test_the_assets_root_commits_to_every_submitted_row(make_api, world):
     from api.orchestrator.submission.fields import SUBMITTED_ASSET_LEAF
     from chain.leaves import asset_id, record_hash

@@ -14,6 +14,7 @@ import platform
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from chain.merkle_hashing import (
     double_keccak_matrix,
     double_keccak_rows,
     keccak256_many,
+    keccak256_packed,
     native_keccak_available,
 )
 from chain.native import build
@@ -120,7 +122,8 @@ def random_rows(lengths: list[int], seed: int) -> list[bytes]:
 
 
 def test_default_build_runs_four_states_where_avx2_exists() -> None:
-    has_avx2 = "avx2" in open("/proc/cpuinfo").read().split() if os.path.exists("/proc/cpuinfo") else False
+    cpuinfo = Path("/proc/cpuinfo")
+    has_avx2 = cpuinfo.exists() and "avx2" in cpuinfo.read_text().split()
     if platform.machine() not in ("x86_64", "AMD64") or not has_avx2:
         pytest.skip("the four-state path needs x86-64 with AVX2")
     assert native.lanes() == 4
@@ -225,6 +228,23 @@ def test_keccak256_many_and_double_rows(rows: list[bytes]) -> None:
     assert fast == slow == b"".join(map(ref, rows))
     fast, slow = both_paths(double_keccak_rows, rows)
     assert fast == slow == b"".join(ref(ref(row)) for row in rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=400), max_size=40), st.binary(max_size=7))
+def test_keccak256_packed_hashes_the_rows_between_offsets(rows: list[bytes], padding: bytes) -> None:
+    data = padding + b"".join(rows) + padding  # rows need not start at 0 or end at the data's end
+    offsets = np.cumsum([len(padding)] + [len(row) for row in rows], dtype=np.int64)
+    fast, slow = both_paths(keccak256_packed, data, offsets)
+    assert fast == slow == b"".join(map(ref, rows))
+
+
+def test_keccak256_packed_refuses_offsets_outside_the_data() -> None:
+    if not native_keccak_available():
+        pytest.skip("the native library is not built here")
+    for offsets in ([0, 5, 3], [-1, 2], [0, 11]):
+        with pytest.raises(ValueError, match="offsets"):
+            native.keccak256_packed(b"0123456789", np.asarray(offsets, dtype=np.int64))
 
 
 @settings(max_examples=40, deadline=None)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from api.orchestrator.submission.fields import SUBMITTED_ASSET_LEAF, canonical_json_rows
+from api.orchestrator.submission.fields import SUBMITTED_ASSET_LEAF, canonical_json_column, packed
 from api.orchestrator.submission.validate import ValidAssets
 from chain.merkle import StandardMerkleTree
-from chain.merkle_hashing import keccak256_many
+from chain.merkle_hashing import keccak256_many, keccak256_packed
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,19 @@ def hash_rows(rows: list[bytes]) -> np.ndarray:
     return np.frombuffer(keccak256_many(rows), dtype=np.uint8).reshape(len(rows), 32)
 
 
+def hash_column(column: pa.Array) -> np.ndarray:
+    """keccak256 of each string of an Arrow string array (its UTF-8 bytes), as an (n, 32) array."""
+    data, offsets = packed(column)
+    return np.frombuffer(keccak256_packed(data, offsets), dtype=np.uint8).reshape(len(column), 32)
+
+
 def asset_ids_of(loan_ids: np.ndarray) -> np.ndarray:
-    return hash_rows([loan_id.encode() for loan_id in loan_ids.tolist()])
+    return hash_column(pa.array(loan_ids, type=pa.large_string()))
 
 
 def hash_assets(assets: ValidAssets) -> AssetHashes:
     columns = {name: assets.column(name) for name in assets.__dataclass_fields__}
     asset_ids = asset_ids_of(assets.loan_id)
-    record_hashes = hash_rows(canonical_json_rows(columns))
+    record_hashes = hash_column(canonical_json_column(columns))
     root = StandardMerkleTree.of_columns([asset_ids, record_hashes], SUBMITTED_ASSET_LEAF).root
     return AssetHashes(asset_ids, record_hashes, root)
