@@ -143,18 +143,25 @@ class BureauService:
             }
         return entries, [borrower for borrower in unique if borrower not in rows]
 
-    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False) -> EntryColumns:
-        """``lookup`` for bulk callers: the found borrowers' entries as columns (no object per entry)."""
-        self._check_lookup_size(len(borrower_ids))
+    def lookup_columns(self, borrower_ids: Sequence[str], *, proofs: bool = False,
+                       max_ids: int | None = None) -> EntryColumns:
+        """``lookup`` for bulk callers: the found borrowers' entries as columns (no object per entry).
+
+        ``max_ids``: the most ids one call may ask for (the API's cap, ``max_lookup_ids``, unless
+        a trusted in-process caller sets its own).
+        """
+        self._check_lookup_size(len(borrower_ids), max_ids)
         with gc_paused():
             with Session(self.engine) as session:
                 rows = list(store.latest_records(session.connection(), list(dict.fromkeys(borrower_ids))).values())
                 trees = {pk: self._nodes(session, pk) for pk in {row[9] for row in rows}} if proofs else {}
-            found = [(borrower, record_json, salt, salted_hash, chain_batch_id, root, leaf_index, record_date)
-                     for (borrower, record_date, leaf_index, _, salt, salted_hash, record_json, chain_batch_id, root,
-                          _) in rows]
             paths = [tuple(proof_from_nodes(trees[row[9]], row[3])) for row in rows] if proofs else None
-            return EntryColumns.of_rows(found, paths)
+            if not rows:
+                return EntryColumns.of_rows([], paths)
+            borrower, record_date, leaf_index, _, salt, salted_hash, record_json, chain_batch_id, root, _ = map(
+                list, zip(*rows))
+            return EntryColumns(borrower, record_json, salt, salted_hash, chain_batch_id, root, leaf_index,
+                                record_date, paths)
 
     def record(self, borrower_id: str) -> BureauEntry:
         entries, _ = self.lookup([borrower_id], proofs=True)
@@ -162,9 +169,10 @@ class BureauService:
             raise NotFoundError(f"the bureau holds no committed record for borrower {borrower_id!r}")
         return entries[borrower_id]
 
-    def _check_lookup_size(self, count: int) -> None:
-        if count > self.settings.max_lookup_ids:
-            raise PayloadTooLargeError(f"at most {self.settings.max_lookup_ids} ids per call, got {count}; page the call")
+    def _check_lookup_size(self, count: int, limit: int | None = None) -> None:
+        limit = self.settings.max_lookup_ids if limit is None else limit
+        if count > limit:
+            raise PayloadTooLargeError(f"at most {limit} ids per call, got {count}; page the call")
 
     def _nodes(self, session: Session, batch_pk: int) -> bytes:
         with self._trees_lock:
