@@ -39,8 +39,15 @@ def _copy_text(values: Column) -> list[str]:
     """One column in COPY's text format (``\\N`` for NULL, escaped text, ``\\x`` hex for bytes)."""
     if isinstance(values, np.ndarray) and values.ndim == 2:  # fixed-width binary values, one row each
         width = 2 * values.shape[1]
-        text = values.tobytes().hex()
-        return ["\\\\x" + text[start:start + width] for start in range(0, len(text), width)]
+        text = np.asarray(values).tobytes().hex()
+        formatted = ["\\\\x" + text[start:start + width] for start in range(0, len(text), width)]
+        if isinstance(values, np.ma.MaskedArray):  # a masked row is NULL
+            for row in np.flatnonzero(np.ma.getmaskarray(values).any(axis=1)).tolist():
+                formatted[row] = "\\N"
+        return formatted
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # dates: NaT is NULL
+        text = np.datetime_as_string(values)
+        return np.where(np.isnat(values), "\\N", text).tolist()
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         if values.dtype.kind == "b":
             return ["t" if value else "f" for value in values.tolist()]
@@ -64,15 +71,23 @@ def _copy_text(values: Column) -> list[str]:
 def _plain(values: Column) -> Sequence[Any]:
     """One column as Python values for a driver (a 2-D uint8 array: one ``bytes`` per row)."""
     if isinstance(values, np.ndarray) and values.ndim == 2:
-        raw, width = values.tobytes(), values.shape[1]
-        return [raw[start:start + width] for start in range(0, len(raw), width)]
+        raw, width = np.asarray(values).tobytes(), values.shape[1]
+        rows: list[bytes | None] = [raw[start:start + width] for start in range(0, len(raw), width)]
+        if isinstance(values, np.ma.MaskedArray):
+            for row in np.flatnonzero(np.ma.getmaskarray(values).any(axis=1)).tolist():
+                rows[row] = None
+        return rows
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype(object).tolist()  # datetime.date, None for NaT
     return values.tolist() if isinstance(values, np.ndarray) else values
 
 
 def insert_columns(session: Session, table: str, columns: Mapping[str, Column]) -> None:
     """Insert rows given as equally long columns into ``table``, in the session's transaction.
 
-    A column is a sequence or a numpy array; a 2-D uint8 array is a binary column, one row each.
+    A column is a sequence or a numpy array; a 2-D uint8 array is a binary column, one row each
+    (a masked row of a ``numpy.ma`` array is NULL); a datetime64[D] array is a date column (NaT:
+    NULL).
     """
     names = list(columns)
     count = len(next(iter(columns.values()))) if columns else 0

@@ -42,6 +42,7 @@ class Stages:
         self.pack_id = pack_id
         self._columns = columns
         self._credit: Any = None  # api.services.credit_check.CreditColumns of this run's credit check
+        self._credit_row: np.ndarray | None = None  # each asset's row in self._credit
         self._eligible: np.ndarray | None = None
         self._credit_reasons: list[str | None] | None = None
         self._scores: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # score, level, pd (eligible rows)
@@ -150,6 +151,7 @@ class Stages:
                 row.step = "credit_checked"
             pack = self.p.save(self.pack_id, change)
             self._eligible, self._credit_reasons = outcome.eligible, outcome.reason
+            self._credit_row = outcome.credit_row
             self.p.checkpoint("after_credit_stored")
         summary = pack.credit_summary
         call = self.p.chain.asset_pack.functions.recordCreditCheck(
@@ -183,7 +185,9 @@ class Stages:
                     f"the bureau's record of borrower {borrowers[np.flatnonzero(changed)[0]]!r} changed since the "
                     "credit check; withdraw the pack and submit it again")
             self._credit = credit
-        return self._credit.records_of(self._credit.positions(borrowers))
+            return credit.records_of(position)
+        rows = self._credit_row[eligible_rows] if self._credit_row is not None else self._credit.positions(borrowers)
+        return self._credit.records_of(rows)
 
     def scored(self) -> None:
         pack = self.pack

@@ -55,8 +55,9 @@ class CreditOutcome:
     reason: np.ndarray  # object per asset: why it is excluded (None if eligible)
     weight_ppm: np.ndarray  # int64
     credit_batch_id: np.ndarray  # object per asset: the verified record's batch id, or None
-    record_date: np.ndarray  # object per asset: the verified record's date, or None
-    salted_hash: list[bytes | None]
+    record_date: np.ndarray  # datetime64[D] per asset: the verified record's date, or NaT
+    salted_hash: np.ma.MaskedArray  # (n, 32) uint8 per asset: the verified record's leaf value, masked if none
+    credit_row: np.ndarray  # int64 per asset: its borrower's row in the credit check (-1: not looked up)
     excluded_root: str
     credit_batch_for_pack: int | None  # the newest bureau batch an eligible asset relied on
 
@@ -118,14 +119,14 @@ def credit_outcome(columns: PackColumns, credit: CreditColumns) -> CreditOutcome
         root = StandardMerkleTree.of_columns([columns.asset_id[excluded], ids[codes]], EXCLUDED_LEAF).root
     batch = credit.credit_batch_id[at]
     used = batch[eligible & verified]
-    raw = credit.salted_hash[at].tobytes()
     return CreditOutcome(
         eligible=eligible,
         reason=reason,
         weight_ppm=np.where(eligible, credit.weight_ppm[at], 0).astype(np.int64),
         credit_batch_id=np.where(verified, batch.astype(object), None),
-        record_date=np.where(verified, credit.as_of[at].astype(object), None),
-        salted_hash=[raw[32 * i:32 * i + 32] if ok else None for i, ok in enumerate(verified.tolist())],
+        record_date=np.where(verified, credit.as_of[at], np.datetime64("NaT", "D")),
+        salted_hash=np.ma.MaskedArray(credit.salted_hash[at], mask=np.repeat(~verified[:, None], 32, axis=1)),
+        credit_row=position,
         excluded_root=root,
         credit_batch_for_pack=int(used.max()) if used.size and used.max() > 0 else None,
     )
