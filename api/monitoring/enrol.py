@@ -42,11 +42,16 @@ def vintage_of(origination: date | str) -> str:
 
 
 def verified_records(o: Orchestrator, borrower_ids: list[str], today: date) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The borrowers' bureau records that pass verification (as a frame), and why the others did not."""
-    verdicts = o.credit.check(list(dict.fromkeys(borrower_ids)), today=today)
-    good = [v for v in verdicts if v.eligible and v.record is not None]
-    problems = {v.borrower_id: v.reason or "not_eligible" for v in verdicts if not (v.eligible and v.record)}
-    frame = pd.DataFrame([v.record for v in good]) if good else pd.DataFrame(columns=["borrower_id"])
+    """The borrowers' bureau records that pass verification (as a frame), and why the others did not.
+
+    Column-wise (``check_columns``): the verified records come as one typed table, not one
+    decoded dict per borrower.
+    """
+    credit = o.credit.check_columns(list(dict.fromkeys(borrower_ids)), today=today)
+    usable = credit.eligible & credit.verified
+    problems = {credit.borrower_id[i]: credit.reason[i] or "not_eligible" for i in np.flatnonzero(~usable).tolist()}
+    good = np.flatnonzero(usable)
+    frame = credit.records_of(good) if good.size else pd.DataFrame(columns=["borrower_id"])
     return frame, problems
 
 
