@@ -79,12 +79,6 @@ class CreditOutcome:
         }
 
 
-def hex_bytes(value: str | bytes | None) -> bytes | None:
-    if value is None:
-        return None
-    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else bytes.fromhex(value.removeprefix("0x"))
-
-
 REPAID = "repaid"  # outstanding balance 0: nothing to securitise, so never scored
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 from api.orchestrator.submission.fields import SUBMITTED_ASSET_LEAF, canonical_json_column, packed
 from api.orchestrator.submission.validate import ValidAssets
 from chain.merkle import StandardMerkleTree
-from chain.merkle_hashing import keccak256_many, keccak256_packed
+from chain.merkle_hashing import keccak256_packed
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,6 @@ class AssetHashes:
     asset_ids: np.ndarray  # (n, 32) uint8
     record_hashes: np.ndarray  # (n, 32) uint8
     assets_root: str
-
-
-def hash_rows(rows: list[bytes]) -> np.ndarray:
-    return np.frombuffer(keccak256_many(rows), dtype=np.uint8).reshape(len(rows), 32)
 
 
 def hash_column(column: pa.Array) -> np.ndarray:
