@@ -87,7 +87,7 @@ def propose(service: MonitoringService, product: MonitoredProduct, key: str, bod
     cycle = product.cycles_done
     with Session(o.engine) as session:
         holdings = store.load_holdings(session, product.product_id)
-    records, credit_problems = verified_records(o, assets.borrower_id.tolist(), today)
+    records, credit_problems = verified_records(o, assets.borrower_id.to_pylist(), today)
     scored: dict[str, tuple[int, int, int]] = {}
     if len(records):
         fresh = model.score(records)
@@ -97,8 +97,9 @@ def propose(service: MonitoringService, product: MonitoredProduct, key: str, bod
     held = [Holding(loan_id=r.loan_id, level=int(r.level), balance_minor=int(r.balance_minor))
             for r in live.itertuples(index=False)]
     candidates = []
-    for i, loan in enumerate(assets.loan_id.tolist()):
-        borrower = assets.borrower_id[i]
+    borrowers = assets.borrower_id.to_pylist()
+    for i, loan in enumerate(assets.loan_id.to_pylist()):
+        borrower = borrowers[i]
         level = scored[borrower][1] if borrower in scored else None
         problem = None if borrower in scored else (credit_problems.get(borrower) or "no_record")
         if loan in set(holdings["loan_id"]):
@@ -117,13 +118,14 @@ def propose(service: MonitoringService, product: MonitoredProduct, key: str, bod
         "problems": [p.__dict__ for p in decision.problems],
     }
     swap_rows = []
+    loan_ids, originated = assets.loan_id.to_pylist(), assets.origination_date.to_pylist()
     for i, swap in enumerate(swaps):
-        borrower = assets.borrower_id[i]
+        borrower = borrowers[i]
         score, level, pd_ppm = scored.get(borrower, (None, None, None))
-        swap_rows.append({"out_loan_id": swap["out_loan_id"], "in": {**swap["in"], "loan_id": assets.loan_id[i]},
+        swap_rows.append({"out_loan_id": swap["out_loan_id"], "in": {**swap["in"], "loan_id": loan_ids[i]},
                           "asset_id": "0x" + bytes(hashes.asset_ids[i]).hex(),
                           "record_hash": "0x" + bytes(hashes.record_hashes[i]).hex(), "score": score, "level": level,
-                          "pd_ppm": pd_ppm, "vintage": vintage_of(str(assets.origination_date[i]))})
+                          "pd_ppm": pd_ppm, "vintage": vintage_of(originated[i])})
     measure_id = body.get("measure_id")
     row = found or Replacement(product_id=product.product_id, cycle=cycle, measure_id=measure_id, idempotency_key=key,
                                request_hash=digest, status="accepted" if decision.accepted else "refused",

@@ -39,9 +39,9 @@ def test_arrow_and_pandas_read_the_same_columns(tmp_path, monkeypatch, newline, 
     slow, slow_count, slow_problems = read(path, monkeypatch, arrow=False)
 
     assert fast_count == slow_count == 3 and not fast_problems and not slow_problems
-    assert {name: values.tolist() for name, values in fast.items()} == {n: v.tolist() for n, v in slow.items()}
-    assert fast["loan_id"].tolist() == ["L-1", "L,2", "L-3"]
-    assert fast["borrower_id"][1] == 'B "quoted"' and fast["region"][2] == "multi\nline"
+    assert {name: values.to_pylist() for name, values in fast.items()} == {n: v.to_pylist() for n, v in slow.items()}
+    assert fast["loan_id"].to_pylist() == ["L-1", "L,2", "L-3"]
+    assert fast["borrower_id"][1].as_py() == 'B "quoted"' and fast["region"][2].as_py() == "multi\nline"
 
 
 def test_a_row_arrow_refuses_is_read_by_pandas_which_names_the_line(tmp_path):

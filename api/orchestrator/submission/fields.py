@@ -124,8 +124,7 @@ def canonical_json_rows(columns: dict[str, Sequence]) -> list[bytes]:
     order, compact, UTF-8); a test checks the two agree, escapes and non-ASCII text included.
     """
     def text(name: str) -> list[str]:
-        values = columns[name]
-        return values.tolist() if isinstance(values, np.ndarray) else list(values)
+        return texts(columns[name])
 
     parts = zip(
         _integers(columns["annual_rate_bps"]), _quoted(text("borrower_id")), _collateral_json(text("collateral_ids")),
@@ -146,7 +145,16 @@ def canonical_json_rows(columns: dict[str, Sequence]) -> list[bytes]:
 _ARROW_NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # _NEEDS_ESCAPE in RE2 syntax
 
 
-def _arrow_text(values: Sequence[str] | np.ndarray) -> pa.Array:
+def texts(values: Sequence[str] | np.ndarray | pa.Array) -> list[str]:
+    """A text column (list, numpy or Arrow array) as a list of Python strings."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.to_pylist()
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def _arrow_text(values: Sequence[str] | np.ndarray | pa.Array) -> pa.Array:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.cast(pa.large_string())
     return pa.array(values, type=pa.large_string())
 
 
@@ -157,14 +165,14 @@ def _lit(text: str) -> pa.Scalar:
 def _arrow_quoted(values: Sequence[str] | np.ndarray) -> pa.Array:
     column = _arrow_text(values)
     if pc.any(pc.match_substring_regex(column, _ARROW_NEEDS_ESCAPE)).as_py():
-        return _arrow_text(_quoted(list(values)))
+        return _arrow_text(_quoted(texts(values)))
     return pc.binary_join_element_wise(_lit('"'), column, _lit('"'), _lit(""))
 
 
 def _arrow_collateral(values: Sequence[str] | np.ndarray) -> pa.Array:
     column = _arrow_text(values)
     if pc.any(pc.match_substring_regex(column, _ARROW_NEEDS_ESCAPE)).as_py():
-        return _arrow_text(_collateral_json(list(values)))
+        return _arrow_text(_collateral_json(texts(values)))
     listed = pc.binary_join_element_wise(_lit('["'), pc.replace_substring(column, COLLATERAL_SEPARATOR, '","'),
                                          _lit('"]'), _lit(""))
     return pc.if_else(pc.equal(column, _lit("")), _lit("[]"), listed)

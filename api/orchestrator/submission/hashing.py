@@ -32,8 +32,9 @@ def hash_column(column: pa.Array) -> np.ndarray:
     return np.frombuffer(keccak256_packed(data, offsets), dtype=np.uint8).reshape(len(column), 32)
 
 
-def asset_ids_of(loan_ids: np.ndarray) -> np.ndarray:
-    return hash_column(pa.array(loan_ids, type=pa.large_string()))
+def asset_ids_of(loan_ids: np.ndarray | pa.Array) -> np.ndarray:
+    column = loan_ids if isinstance(loan_ids, pa.Array) else pa.array(loan_ids, type=pa.large_string())
+    return hash_column(column)
 
 
 def hash_assets(assets: ValidAssets) -> AssetHashes:

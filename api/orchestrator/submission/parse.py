@@ -1,6 +1,6 @@
 """Reading a submitted pack into text columns: a CSV file (already spooled to disk) or JSON rows.
 
-Both end as one text column per field, ready for ``validate.check_columns``; problems of the
+Both end as one Arrow text column per field, ready for ``validate.check_columns``; problems of the
 body as a whole (no header, unknown columns, wrong JSON types) go to the same collector.
 """
 
@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -24,6 +23,7 @@ from api.orchestrator.submission.fields import (
     REQUIRED_FIELDS,
 )
 from api.orchestrator.submission.problems import ProblemCollector
+from api.orchestrator.submission.validate import arrow_text
 
 _LINE = re.compile(r"line (\d+)")
 
@@ -33,7 +33,7 @@ def _too_many(count: int, limit: int) -> PayloadTooLargeError:
                                 details={"max_assets": limit, "received_at_least": count})
 
 
-def read_csv(path: Path, problems: ProblemCollector, max_rows: int) -> tuple[dict[str, np.ndarray], int]:
+def read_csv(path: Path, problems: ProblemCollector, max_rows: int) -> tuple[dict[str, pa.Array], int]:
     """Text columns of a CSV pack (header row first, UTF-8, ``,`` separated, ``"`` quoted)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -67,10 +67,10 @@ def read_csv(path: Path, problems: ProblemCollector, max_rows: int) -> tuple[dic
     if len(frame) == 0:
         problems.add(0, "(file)", "the file has a header but no assets")
         return {}, 0
-    return {name: frame[name].to_numpy(dtype=str) for name in names}, len(frame)
+    return {name: pa.array(frame[name].to_numpy(dtype=object), pa.string()) for name in names}, len(frame)
 
 
-def _arrow_columns(path: Path, names: list[str], max_rows: int) -> tuple[dict[str, np.ndarray], int] | None:
+def _arrow_columns(path: Path, names: list[str], max_rows: int) -> tuple[dict[str, pa.Array], int] | None:
     """The text columns read by Arrow's multi-threaded CSV reader, or None to take pandas' path.
 
     Arrow reads a well-formed file several times faster than pandas; anything it refuses
@@ -88,7 +88,7 @@ def _arrow_columns(path: Path, names: list[str], max_rows: int) -> tuple[dict[st
         raise _too_many(table.num_rows, max_rows)
     if table.num_rows == 0:
         return None
-    return {name: table.column(name).to_numpy(zero_copy_only=False).astype(str) for name in names}, table.num_rows
+    return {name: arrow_text(table.column(name)) for name in names}, table.num_rows
 
 
 def _header_ok(names: Sequence[str], problems: ProblemCollector) -> bool:
@@ -109,7 +109,7 @@ def _header_ok(names: Sequence[str], problems: ProblemCollector) -> bool:
     return ok
 
 
-def json_columns(assets: object, problems: ProblemCollector, max_rows: int) -> tuple[dict[str, np.ndarray], int]:
+def json_columns(assets: object, problems: ProblemCollector, max_rows: int) -> tuple[dict[str, pa.Array], int]:
     """Text columns of JSON asset objects; a value of the wrong JSON type is a problem of its row."""
     if not isinstance(assets, list):
         problems.add(0, "assets", "must be a list of asset objects")
@@ -144,7 +144,7 @@ def json_columns(assets: object, problems: ProblemCollector, max_rows: int) -> t
                 columns[name][position] = value
             else:
                 problems.add(row, name, f"must be a string, got {value!r}")
-    return {name: np.asarray(values, dtype=str) for name, values in columns.items()}, count
+    return {name: pa.array(values, pa.string()) for name, values in columns.items()}, count
 
 
 def _collateral_text(value: object, row: int, problems: ProblemCollector) -> str:

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+import pyarrow.compute as pc
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -115,8 +116,9 @@ def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submissio
     assets = check_columns(raw, count, problems, date.today()) if count else None
     if assets is None:
         raise problems.refusal(submission.source_format, line_offset=1 if submission.source_format == "csv" else None)
-    hashes = hash_assets(assets)
     uid = uuid.uuid4().hex
+    loan_ids, borrower_ids = assets.strings("loan_id"), assets.strings("borrower_id")
+    hashes = hash_assets(assets)
     pack = Pack(
         uid=uid, financier_name=member.name, financier_address=member.address, idempotency_key=key,
         body_sha256=submission.body_sha256, source_format=submission.source_format, asset_count=len(assets),
@@ -124,6 +126,9 @@ def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submissio
         filter_mode=submission.options.filter_mode, weight_by=submission.options.weight_by,
         submission_key="0x" + submission_key(uid).hex(), assets_root=hashes.assets_root,
     )
+    columns = PackColumns(
+        row_no=np.arange(1, len(assets) + 1, dtype=np.int64), loan_id=loan_ids, borrower_id=borrower_ids,
+        balance=assets.outstanding_balance_minor, asset_id=hashes.asset_ids, record_hash=hashes.record_hashes)
     with Session(o.engine, expire_on_commit=False) as session:
         try:
             session.add(pack)
@@ -136,9 +141,7 @@ def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submissio
             if replay is not None:
                 return replay, False
             raise _claimed_elsewhere(session, assets, o.settings.max_error_rows) from None
-    o.columns.put(pack.id, PackColumns(
-        row_no=np.arange(1, len(assets) + 1, dtype=np.int64), loan_id=assets.loan_id, borrower_id=assets.borrower_id,
-        balance=assets.outstanding_balance_minor, asset_id=hashes.asset_ids, record_hash=hashes.record_hashes))
+    o.columns.put(pack.id, columns)
     return pack, True
 
 
@@ -146,7 +149,9 @@ def _store_assets(session: Session, pack_id: int, assets: ValidAssets, ids: np.n
     count = len(assets)
     pack_ids = np.full(count, pack_id, dtype=np.int64)
     row_no = np.arange(1, count + 1, dtype=np.int64)
-    insert_columns(session, "loan_claim", {"loan_id": assets.loan_id, "pack_id": pack_ids, "row_no": row_no})
+    order = pc.sort_indices(assets.loan_id)  # in key order: the claims' B-tree takes sorted keys far faster
+    insert_columns(session, "loan_claim", {"loan_id": assets.loan_id.take(order), "pack_id": pack_ids,
+                                           "row_no": row_no[order.to_numpy()]})
     insert_columns(session, "asset", {
         "pack_id": pack_ids,
         "row_no": row_no,
@@ -161,7 +166,7 @@ def _store_assets(session: Session, pack_id: int, assets: ValidAssets, ids: np.n
 
 def _claimed_elsewhere(session: Session, assets: ValidAssets, limit: int) -> InvalidInputError:
     """The refusal for loan ids already held by live packs (found after the insert failed)."""
-    loan_ids = assets.loan_id.tolist()
+    loan_ids = assets.loan_id.to_pylist()
     held: dict[str, int] = {}
     if is_postgres(session):
         held = dict(select_rows(session, "SELECT loan_id, pack_id FROM loan_claim WHERE loan_id = ANY(:ids)",
