@@ -7,9 +7,11 @@ with a ready ``Platform`` (embedded chain) and fakes for the bureau or the model
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,7 @@ from api.settings import Settings, get_settings
 from scoring.grading import LevelTable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
 IN_PROCESS = "inprocess"  # ABS_BUREAU_URL=inprocess: the bureau's service on its own database, in this process
 
 
@@ -43,16 +46,52 @@ class ColumnCache:
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def put(self, pack_id: int, value: Any) -> None:
+    def put(self, pack_id: int | str, value: Any) -> None:
         with self._lock:
             self._items[pack_id] = value
             self._items.move_to_end(pack_id)
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
-    def take(self, pack_id: int) -> Any | None:
+    def take(self, pack_id: int | str) -> Any | None:
         with self._lock:
             return self._items.pop(pack_id, None)
+
+
+class EarlyCredit:
+    """Credit checks started while a submitted pack is still being stored, for the pipeline of
+    this process to take instead of asking the bureau again.
+
+    A look-up is a pure read, so starting it before the pack is stored changes nothing but
+    time: the bureau works (and this process verifies) while PostgreSQL takes in the assets.
+    The pipeline takes a check only if it is for the same borrowers and the same day; any other
+    case, or a check that failed, is simply done again by the pipeline.
+    """
+
+    def __init__(self, capacity: int = 2) -> None:
+        self._started = ColumnCache(capacity)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="early-credit")
+
+    def start(self, key: str, credit: CreditSource, borrower_ids: list[str], today: date) -> None:
+        future = self._pool.submit(credit.check_columns, borrower_ids, today=today)
+        self._started.put(key, (borrower_ids, today, future))
+
+    def discard(self, key: str) -> None:
+        self._started.take(key)
+
+    def take(self, key: str, borrower_ids: list[str], today: date) -> Any | None:
+        started = self._started.take(key)
+        if started is None:
+            return None
+        asked, day, future = started
+        if day != today or asked != borrower_ids:
+            future.cancel()
+            return None
+        try:
+            return future.result()
+        except Exception:  # the pipeline asks again and reports what goes wrong then
+            log.warning("the early credit check of %s failed; the pipeline checks again", key, exc_info=True)
+            return None
 
 
 @dataclass
@@ -65,6 +104,7 @@ class Orchestrator:
     credit: CreditSource
     models: ModelSource
     columns: ColumnCache = field(default_factory=ColumnCache)
+    credit_early: EarlyCredit = field(default_factory=EarlyCredit)
 
 
 # ---------------------------------------------------------------- real adapters

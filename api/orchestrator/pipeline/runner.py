@@ -72,12 +72,19 @@ class Pipeline:
         if not lease.claim(self.o.engine, pack_id, self.worker, settings.pipeline_lease_seconds, steal=steal):
             return None
         held = False
+        stages = Stages(self, pack_id, self.o.columns.take(pack_id))
         try:
-            stages = Stages(self, pack_id, self.o.columns.take(pack_id))
-            for step in STEPS:
-                started = time.perf_counter()
-                getattr(stages, step)()
-                stages.timed(step, time.perf_counter() - started)
+            try:
+                for step in STEPS:
+                    started = time.perf_counter()
+                    getattr(stages, step)()
+                    stages.timed(step, time.perf_counter() - started)
+                stages.settle()
+            except BaseException as exc:
+                earlier = stages.failure_behind()  # a failure of the step storing behind came first
+                if earlier is not None and earlier is not exc:
+                    raise earlier from exc
+                raise
             return self._finish(pack_id, status="done")
         except PipelineHeld:
             held = True  # as if the process had died here: the lease stays until it expires
@@ -88,6 +95,7 @@ class Pipeline:
             log.exception("pipeline of pack %s failed", pack_id)
             return self._finish(pack_id, status="failed", error=failure_error(exc))
         finally:
+            stages.close()
             if not held:
                 lease.release(self.o.engine, pack_id, self.worker)
 

@@ -3,12 +3,21 @@
 A ``Stages`` object carries what earlier steps computed in this run (columns, verdicts, scores),
 so a run that goes straight through never reads back what it just wrote; a resumed run reads
 each earlier result from the database instead.
+
+A step's store and chain transition run *behind* the next step's computation (a second thread):
+the database works on one core while the next step computes on the other. The order of
+durable effects is unchanged: each step's result is stored before its own transition, and the
+next step stores nothing until the previous one's store and transition are done (``settle``).
+Computing is pure, so a crash during the overlap loses nothing the resumed run would miss.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     from api.orchestrator.pipeline.runner import Pipeline
 
 ORDER = steps.STEPS
+T = TypeVar("T")
 
 
 def _done(pack: Pack, step: str) -> bool:
@@ -46,6 +56,53 @@ class Stages:
         self._eligible: np.ndarray | None = None
         self._credit_reasons: list[str | None] | None = None
         self._scores: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # score, level, pd (eligible rows)
+        self._model: Any = None  # the scoring model of this run's scoring step
+        self._grade: dict | None = None  # this run's grade
+        self._behind: Future | None = None  # the last step's store and chain transition, if still running
+        self._worker: ThreadPoolExecutor | None = None
+
+    # ------------------------------------------------------------ the store behind the next step
+
+    def _store_behind(self, persist: Callable[[], None]) -> None:
+        """Run ``persist`` (a step's store, then its chain transition) while the next step computes.
+
+        On SQLite, which takes one writer at a time, ``persist`` runs at once instead."""
+        self.settle()
+        if self.p.o.engine.dialect.name == "sqlite":
+            persist()
+            return
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"pack-{self.pack_id}-store")
+        self._behind = self._worker.submit(persist)
+
+    def settle(self) -> None:
+        """Wait for the previous step's store and transition; raise what they raised."""
+        behind, self._behind = self._behind, None
+        if behind is not None:
+            behind.result()
+
+    def _overlapped(self, compute: Callable[[], T]) -> T:
+        """``compute`` while the previous step's store runs behind; then wait for that store. If
+        both fail, the earlier step's failure is the one raised."""
+        try:
+            result = compute()
+        except BaseException:
+            self.settle()
+            raise
+        self.settle()
+        return result
+
+    def failure_behind(self) -> BaseException | None:
+        """Wait for the store running behind, if any; what it raised, or None."""
+        behind, self._behind = self._behind, None
+        return behind.exception() if behind is not None else None
+
+    def close(self) -> None:
+        """Wait for anything still running behind (without raising) and stop the store thread."""
+        self.failure_behind()
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
 
     # ------------------------------------------------------------ helpers
 
@@ -136,23 +193,38 @@ class Stages:
 
     def credit_checked(self) -> None:
         pack = self.pack
-        if not _done(pack, "credit_checked"):
-            columns = self.columns()
-            self._credit = self.p.o.credit.check_columns(steps.credit_borrowers(columns), today=date.today())
-            outcome = steps.credit_outcome(columns, self._credit)
-            if outcome.eligible_count == 0:
-                raise InvalidInputError("no asset of the pack passed the credit check; nothing can be scored",
-                                        details=outcome.summary())
+        if _done(pack, "credit_checked"):
+            self._credit_chain()
+            return
+        columns = self.columns()
+        self._credit = self._overlapped(lambda: self._check_credit(pack, columns))
+        outcome = steps.credit_outcome(columns, self._credit)
+        if outcome.eligible_count == 0:
+            raise InvalidInputError("no asset of the pack passed the credit check; nothing can be scored",
+                                    details=outcome.summary())
+        self._eligible, self._credit_reasons = outcome.eligible, outcome.reason
+        self._credit_row = outcome.credit_row
 
+        def persist() -> None:
             def change(session: Any, row: Pack) -> None:
                 store.store_credit(session, row.id, columns, outcome)
                 row.credit_summary = outcome.summary()
                 row.credit_batch_id = outcome.credit_batch_for_pack
                 row.step = "credit_checked"
-            pack = self.p.save(self.pack_id, change)
-            self._eligible, self._credit_reasons = outcome.eligible, outcome.reason
-            self._credit_row = outcome.credit_row
+            self.p.save(self.pack_id, change)
             self.p.checkpoint("after_credit_stored")
+            self._credit_chain()
+        self._store_behind(persist)
+
+    def _check_credit(self, pack: Pack, columns: PackColumns) -> Any:
+        """The credit check of the pack's borrowers: the one started while the pack was being
+        stored, if it is for today and for these borrowers, else a fresh one."""
+        borrowers, today = steps.credit_borrowers(columns), date.today()
+        early = self.p.o.credit_early.take(pack.uid, borrowers, today)
+        return early if early is not None else self.p.o.credit.check_columns(borrowers, today=today)
+
+    def _credit_chain(self) -> None:
+        pack = self.pack
         summary = pack.credit_summary
         call = self.p.chain.asset_pack.functions.recordCreditCheck(
             pack.chain_pack_id, from_hex32(summary["excluded_root"]), summary["eligible_count"],
@@ -192,15 +264,24 @@ class Stages:
     def scored(self) -> None:
         pack = self.pack
         model = self.p.o.models.load(pack.model_id)
+        if _done(pack, "scored"):
+            self.settle()
+            self._scores_chain(None)
+            return
         eligible_rows = np.flatnonzero(self.eligible())
         columns = self.columns()
         loan_ids = columns.loan_id[eligible_rows].tolist()
-        if not _done(pack, "scored"):
+
+        def compute() -> tuple[Any, Any]:
             scores = model.score(self._records(eligible_rows))
-            self._progress(45)
             tree = score_tree(loan_ids, scores.scores, scores.levels, model.model_id,
                               asset_ids=columns.asset_id[eligible_rows])
+            return scores, tree
+        scores, tree = self._overlapped(compute)
+        self._model = model
+        self._scores = (np.asarray(scores.scores), np.asarray(scores.levels), np.asarray(scores.pd_ppm))
 
+        def persist() -> None:
             def change(session: Any, row: Pack) -> None:
                 store.store_scores(session, row.id, columns.row_no[eligible_rows], scores)
                 row.model_id = model.model_id
@@ -208,12 +289,18 @@ class Stages:
                                      "artifact_hash": model.artifact_hash, "score_root": tree.root,
                                      "scored_count": len(loan_ids)}
                 row.step = "scored"
-            pack = self.p.save(self.pack_id, change)
-            self._scores = (np.asarray(scores.scores), np.asarray(scores.levels), np.asarray(scores.pd_ppm))
+            self.p.save(self.pack_id, change)
             self.p.checkpoint("after_scores_stored")
-        else:
-            tree = None
+            self._scores_chain(tree)
+        self._store_behind(persist)
+
+    def _scores_chain(self, tree: Any) -> None:
+        """Anchor the stored scores (one score batch) and record them on the pack, unless done."""
+        pack = self.pack
         if pack.score_batch_id is None:
+            columns = self.columns()
+            eligible_rows = np.flatnonzero(self.eligible())
+            loan_ids = columns.loan_id[eligible_rows].tolist()
             score, level, _ = self.scores()
             tree = tree or score_tree(loan_ids, score, level, pack.model_id, asset_ids=columns.asset_id[eligible_rows])
             if tree.root != pack.score_summary["score_root"]:
@@ -236,6 +323,10 @@ class Stages:
                          "after_scores_chain")
         self._progress(steps_progress("scored"))
 
+    def model(self, pack: Pack) -> Any:
+        """The scoring model of this pack: this run's (its id may not be stored yet) or the stored one."""
+        return self._model if self._model is not None else self.p.o.models.load(pack.model_id)
+
     def scores(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._scores is None:
             with Session(self.p.o.engine) as session:
@@ -247,17 +338,29 @@ class Stages:
 
     def graded(self) -> None:
         pack = self.pack
-        if not _done(pack, "graded"):
-            table = self.p.o.models.load(pack.model_id).level_table
-            _, level, pd_ppm = self.scores()
-            balances = self.columns().balance[self.eligible()]
-            grade = steps.grade_pack(level, pd_ppm, balances, table)
+        if _done(pack, "graded"):
+            self.settle()
+            self._grade_chain()
+            return
+        table = self.model(pack).level_table
 
+        def compute() -> dict:
+            _, level, pd_ppm = self.scores()
+            return steps.grade_pack(level, pd_ppm, self.columns().balance[self.eligible()], table)
+        grade = self._overlapped(compute)
+        self._grade = grade
+
+        def persist() -> None:
             def change(_session: Any, row: Pack) -> None:
                 row.grade = grade
                 row.step = "graded"
-            pack = self.p.save(self.pack_id, change)
+            self.p.save(self.pack_id, change)
             self.p.checkpoint("after_grade_stored")
+            self._grade_chain()
+        self._store_behind(persist)
+
+    def _grade_chain(self) -> None:
+        pack = self.pack
         call = self.p.chain.asset_pack.functions.recordGrade(pack.chain_pack_id, *steps.grade_call_args(pack.grade))
         self._transition("graded", self.scorer, pack.chain_pack_id, PackState.SCORED, call, "after_grade_chain")
         self._progress(steps_progress("graded"))
@@ -266,9 +369,20 @@ class Stages:
 
     def filtered(self) -> None:
         pack = self.pack
-        if not _done(pack, "filtered"):
-            pack = self.plan_and_store(pack)
+        if _done(pack, "filtered"):
+            self.settle()
+            self._filter_chain()
+            return
+        planned = self._overlapped(lambda: self.plan(pack))
+
+        def persist() -> None:
+            self.store_plan(planned)
             self.p.checkpoint("after_filter_stored")
+            self._filter_chain()
+        self._store_behind(persist)
+
+    def _filter_chain(self) -> None:
+        pack = self.pack
         call = self.p.chain.asset_pack.functions.recordFilter(pack.chain_pack_id,
                                                                steps.filter_result_tuple(pack.filter_plan))
         self._transition("filtered", self.scorer, pack.chain_pack_id, PackState.GRADED, call, "after_filter_chain")
@@ -276,8 +390,13 @@ class Stages:
 
     def plan_and_store(self, pack: Pack, filter_mode: str | None = None, weight_by: str | None = None) -> Pack:
         """Plan the filter (in the pack's mode, or the ones given) and store plan and outcomes."""
+        return self.store_plan(self.plan(pack, filter_mode, weight_by))
+
+    def plan(self, pack: Pack, filter_mode: str | None = None, weight_by: str | None = None) -> PlannedFilter:
+        """The filter plan of a graded pack and each asset's outcome (pure computing)."""
         filter_mode, weight_by = filter_mode or pack.filter_mode, weight_by or pack.weight_by
-        table = self.p.o.models.load(pack.model_id).level_table
+        grade = self._grade if self._grade is not None else pack.grade  # this run's, which may still be storing
+        table = self.model(pack).level_table
         columns = self.columns()
         eligible_rows = np.flatnonzero(self.eligible())
         score, level, pd_ppm = self.scores()
@@ -288,7 +407,7 @@ class Stages:
         kept, removed = plan.kept_indices, plan.removed_indices
         kept_tree = steps.pack_asset_tree(ids[kept], records[kept], score[kept], level[kept])
         removed_tree = steps.pack_asset_tree(ids[removed], records[removed], score[removed], level[removed])
-        before, after = steps.chain_filter_rates(plan, pack.grade)
+        before, after = steps.chain_filter_rates(plan, grade)
         summary = {**steps.plan_dict(plan, pack.expected_bad_rate_ppm),
                    "kept_root": kept_tree.root if kept_tree else steps.ZERO_ROOT,
                    "removed_root": removed_tree.root if removed_tree else steps.ZERO_ROOT,
@@ -297,17 +416,23 @@ class Stages:
             with Session(self.p.o.engine) as session:
                 _, self._credit_reasons, _ = store.load_credit(session, self.pack_id)
         outcome, rank, reason = steps.outcome_columns(plan, eligible_rows, level, self._credit_reasons)
+        return PlannedFilter(filter_mode, weight_by, summary, outcome, rank, reason)
+
+    def store_plan(self, planned: PlannedFilter) -> Pack:
+        """Store a plan and its per-asset outcomes; the pack's step becomes ``filtered``."""
+        row_no = self.columns().row_no
 
         def change(session: Any, row: Pack) -> None:
-            store.store_outcomes(session, row.id, columns.row_no, outcome, rank, reason)
-            row.filter_plan = summary
-            row.filter_mode, row.weight_by = filter_mode, weight_by  # a re-filter may change them
+            store.store_outcomes(session, row.id, row_no, planned.outcome, planned.rank, planned.reason)
+            row.filter_plan = planned.summary
+            row.filter_mode, row.weight_by = planned.filter_mode, planned.weight_by  # a re-filter may change them
             row.step = "filtered"
         return self.p.save(self.pack_id, change)
 
     # ------------------------------------------------------------ 6. commit
 
     def committed(self) -> None:
+        self.settle()
         pack = self.pack
         self.p.checkpoint("before_commit")
         call = self.p.chain.asset_pack.functions.commitPack(pack.chain_pack_id)
@@ -322,6 +447,18 @@ class Stages:
             row.chain_state = PackState.COMMITTED.label
             row.progress_pct = 100
         self.p.save(self.pack_id, change)
+
+
+@dataclass(frozen=True)
+class PlannedFilter:
+    """A filter plan ready to store: the pack's new summary and every asset's outcome."""
+
+    filter_mode: str
+    weight_by: str
+    summary: dict
+    outcome: np.ndarray
+    rank: np.ndarray
+    reason: np.ndarray
 
 
 def steps_progress(step: str) -> int:

@@ -84,7 +84,11 @@ REPAID = "repaid"  # outstanding balance 0: nothing to securitise, so never scor
 
 def credit_borrowers(columns: PackColumns) -> list[str]:
     """The distinct borrowers the credit check looks up, in first-seen order (repaid loans need none)."""
-    return pd.unique(columns.borrower_id[columns.balance > 0]).tolist()
+    return borrowers_to_check(columns.borrower_id, columns.balance)
+
+
+def borrowers_to_check(borrower_id: np.ndarray, balance: np.ndarray) -> list[str]:
+    return pd.unique(borrower_id[balance > 0]).tolist()
 
 
 def credit_outcome(columns: PackColumns, credit: CreditColumns) -> CreditOutcome:

@@ -94,7 +94,7 @@ async def _spool(request: Request, limit: int) -> tuple[Path, str]:
 
 
 def _submit(o: Orchestrator, jobs: JobsDep, member: Member, key: str | None, submission: Submission) -> tuple[Pack, bool]:
-    pack, created = submit_pack(o, member, key or "", submission)
+    pack, created = submit_pack(o, member, key or "", submission, early_credit=jobs.enabled)
     if created:
         jobs.enqueue(pack.id)
     return pack, created

@@ -30,7 +30,7 @@ from api.db.bulk import insert_columns, is_postgres, select_rows
 from api.errors import ConflictError, InvalidInputError
 from api.orchestrator.models import Pack
 from api.orchestrator.pipeline.chain_sync import submission_key
-from api.orchestrator.pipeline.steps import PackColumns
+from api.orchestrator.pipeline.steps import PackColumns, borrowers_to_check
 from api.orchestrator.submission.hashing import hash_assets
 from api.orchestrator.submission.problems import ProblemCollector
 from api.orchestrator.submission.validate import ValidAssets, check_columns
@@ -103,8 +103,13 @@ def _replay(session: Session, member: Member, key: str, body_sha256: str) -> Pac
     return existing
 
 
-def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submission) -> tuple[Pack, bool]:
-    """The pack for this submission, and whether it was created now (False: an idempotent replay)."""
+def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submission, *,
+                early_credit: bool = False) -> tuple[Pack, bool]:
+    """The pack for this submission, and whether it was created now (False: an idempotent replay).
+
+    ``early_credit``: this process runs the pack's pipeline, so its credit check starts (a pure
+    read of the bureau) while the pack is being stored; the pipeline takes it from there.
+    """
     if not key or len(key) > 200:
         raise InvalidInputError("the Idempotency-Key header is required (1-200 characters)")
     with Session(o.engine, expire_on_commit=False) as session:
@@ -118,6 +123,9 @@ def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submissio
         raise problems.refusal(submission.source_format, line_offset=1 if submission.source_format == "csv" else None)
     uid = uuid.uuid4().hex
     loan_ids, borrower_ids = assets.strings("loan_id"), assets.strings("borrower_id")
+    if early_credit:  # the bureau and this process's verifying work while the pack is hashed and stored
+        o.credit_early.start(uid, o.credit, borrowers_to_check(borrower_ids, assets.outstanding_balance_minor),
+                             date.today())
     hashes = hash_assets(assets)
     pack = Pack(
         uid=uid, financier_name=member.name, financier_address=member.address, idempotency_key=key,
@@ -135,7 +143,10 @@ def submit_pack(o: Orchestrator, member: Member, key: str, submission: Submissio
             session.flush()
             _store_assets(session, pack.id, assets, hashes.asset_ids, hashes.record_hashes)
             session.commit()
-        except IntegrityError:
+        except BaseException as exc:
+            o.credit_early.discard(uid)
+            if not isinstance(exc, IntegrityError):
+                raise
             session.rollback()
             replay = _replay(session, member, key, submission.body_sha256)  # a concurrent same-key submission won
             if replay is not None:
