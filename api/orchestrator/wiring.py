@@ -160,10 +160,26 @@ class RegisteredScorecard:
 
         batch = score_assets(self.scorecard, records, self.level_table.edges)
         features = batch.reason_features
-        distinct, which = np.unique(np.asarray(batch.reason_codes).reshape(len(batch.scores), -1), axis=0,
-                                    return_inverse=True)  # a few hundred combinations among a million assets
+        distinct, which = _distinct_rows(np.asarray(batch.reason_codes).reshape(len(batch.scores), -1))
         texts = np.asarray([";".join(features[i] for i in row if i >= 0) for row in distinct.tolist()], dtype=object)
-        return Scores(batch.scores, batch.levels, batch.pd_ppm, texts[which.reshape(-1)].tolist())
+        return Scores(batch.scores, batch.levels, batch.pd_ppm, texts[which].tolist())
+
+
+def _distinct_rows(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a small-integer matrix (-1 and up) and each row's index among them: a
+    few hundred combinations among a million assets. Each row is packed into one int64 first,
+    since ``np.unique(axis=0)`` sorts rows as structured values, seconds for a million."""
+    if codes.size == 0:
+        return codes.reshape(0, codes.shape[1] if codes.ndim == 2 else 0), np.zeros(len(codes), dtype=np.int64)
+    shifted = codes.astype(np.int64) + 1
+    dims = tuple(int(d) for d in shifted.max(axis=0) + 1)
+    if shifted.min() < 0 or float(np.prod(dims, dtype=float)) >= 2**62:
+        distinct, which = np.unique(codes, axis=0, return_inverse=True)
+        return distinct, which.reshape(-1)
+    keys = np.ravel_multi_index(tuple(shifted.T), dims)
+    unique_keys, which = np.unique(keys, return_inverse=True)
+    distinct = np.stack(np.unravel_index(unique_keys, dims), axis=1) - 1
+    return distinct, which.reshape(-1)
 
 
 class RegistryModelSource:
